@@ -1,0 +1,202 @@
+"""The one training loop of the book.
+
+Every model is trained by :func:`train`: it draws minibatches in a seeded order, takes
+optimizer steps on ``loss_fn(model, batch)``, shows a progress bar, logs the running
+loss, and writes an atomic checkpoint every ``ckpt_every`` steps. Called again with the
+same checkpoint path it resumes where it stopped, with the same data order and random
+state, so an interrupted run and an uninterrupted one end identically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Union
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from dgm.checkpoint import CheckpointError, load_checkpoint, model_record, save_checkpoint
+from dgm.runtime import get_device
+
+Data = Union[torch.Tensor, tuple[torch.Tensor, ...]]
+LossFn = Callable[[nn.Module, Data], Union[torch.Tensor, tuple[torch.Tensor, dict[str, float]]]]
+
+# Settings that may change between a run and its resumption (a longer run, other logging).
+_RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every"}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How long and how to optimize.
+
+    Attributes:
+        steps: number of optimizer steps (minibatches).
+        batch_size: examples per minibatch.
+        lr: Adam learning rate.
+        seed: seeds the model's random numbers and the data order.
+        log_every: the history keeps the mean loss of every ``log_every`` steps.
+        ckpt_every: steps between checkpoints (when a checkpoint path is given).
+        grad_clip: clip the global gradient norm to this value (``None``: no clipping).
+    """
+
+    steps: int
+    batch_size: int
+    lr: float = 1e-3
+    seed: int = 0
+    log_every: int = 50
+    ckpt_every: int = 1_000
+    grad_clip: float | None = None
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "log_every", "ckpt_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
+
+
+def _num_examples(data: Data) -> int:
+    tensors = data if isinstance(data, tuple) else (data,)
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ValueError(f"all tensors in `data` must have the same length, got {[len(t) for t in tensors]}")
+    return n
+
+
+def batch_indices(n: int, batch_size: int, step: int, seed: int) -> torch.Tensor:
+    """Indices of the minibatch used at ``step``: epoch ``e`` is a permutation seeded by (seed, e).
+
+    The order depends only on its arguments, which is what makes resuming exact.
+    """
+    if batch_size > n:
+        raise ValueError(f"batch_size ({batch_size}) must be <= the number of examples ({n})")
+    per_epoch = n // batch_size  # the last incomplete batch of an epoch is dropped
+    epoch, i = divmod(step, per_epoch)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return perm[i * batch_size : (i + 1) * batch_size]
+
+
+def _take(data: Data, idx: torch.Tensor, device: torch.device) -> Data:
+    if isinstance(data, tuple):
+        return tuple(t[idx].to(device, non_blocking=True) for t in data)
+    return data[idx].to(device, non_blocking=True)
+
+
+def train(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: Data,
+    settings: TrainSettings,
+    ckpt_path: str | Path | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` in place and return its history.
+
+    Args:
+        model: any ``nn.Module`` with a ``config`` dataclass attribute.
+        loss_fn: ``loss_fn(model, batch)`` returns the scalar loss to minimise, or
+            ``(loss, metrics)`` with a dict of floats to log beside it.
+        data: a tensor (or tuple of tensors) of training examples, indexed on the first axis.
+        settings: see :class:`TrainSettings`.
+        ckpt_path: where to checkpoint; if it exists, training resumes from it.
+        device: where to compute (default: :func:`dgm.runtime.get_device`).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        history: ``{"step": [...], "loss": [...], <metric>: [...], "seconds": [...]}``,
+        one entry per ``log_every`` steps (``seconds`` is the wall time spent training so far).
+    """
+    device = get_device(device) if not isinstance(device, torch.device) else device
+    model.to(device)
+    n = _num_examples(data)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    history: dict[str, list[float]] = {"step": [], "loss": [], "seconds": []}
+    start, elapsed = 0, 0.0
+    torch.manual_seed(settings.seed)
+
+    if ckpt_path is not None and Path(ckpt_path).is_file():
+        start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device)
+
+    model.train()
+    sums: dict[str, float] = {}
+    count = 0
+    t0 = time.perf_counter()
+    bar = tqdm(range(start, settings.steps), initial=start, total=settings.steps, disable=not progress, desc="training")
+    for step in bar:
+        batch = _take(data, batch_indices(n, settings.batch_size, step, settings.seed), device)
+        out = loss_fn(model, batch)
+        loss, metrics = out if isinstance(out, tuple) else (out, {})
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if settings.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+        optimizer.step()
+
+        for k, v in {"loss": loss.item(), **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + float(v)
+        count += 1
+        done = step + 1
+        if done % settings.log_every == 0 or done == settings.steps:
+            history["step"].append(done)
+            history["seconds"].append(elapsed + time.perf_counter() - t0)
+            for k, v in sums.items():
+                history.setdefault(k, []).append(v / count)
+            bar.set_postfix(loss=f"{sums['loss'] / count:.4g}")
+            sums, count = {}, 0
+        if ckpt_path is not None and (done % settings.ckpt_every == 0 or done == settings.steps):
+            _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history)
+    bar.close()
+    model.eval()
+    return history
+
+
+def _save(path, model, optimizer, settings, step, seconds, history) -> None:
+    save_checkpoint(
+        {
+            **model_record(model),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "settings": dataclasses.asdict(settings),
+            "step": step,
+            "seconds": seconds,
+            "history": history,
+            "rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        },
+        path,
+    )
+
+
+def _resume(path, model, optimizer, settings, device):
+    ckpt = load_checkpoint(path, map_location=device)
+    if "optimizer" not in ckpt:
+        raise CheckpointError(f"{path} holds exported weights, not a training state; it cannot be resumed")
+    record = model_record(model)
+    if ckpt["model_class"] != record["model_class"] or ckpt["model_config"] != record["model_config"]:
+        raise CheckpointError(
+            f"{path} was written for {ckpt['model_class']}({ckpt['model_config']}), "
+            f"not {record['model_class']}({record['model_config']}); delete it or use another path"
+        )
+    saved = ckpt["settings"]
+    changed = {k for k, v in dataclasses.asdict(settings).items() if saved.get(k) != v} - _RESUMABLE_CHANGES
+    if changed:
+        raise CheckpointError(
+            f"{path} was trained with other settings ({', '.join(f'{k}={saved.get(k)!r}' for k in sorted(changed))}); "
+            "delete it or use another path"
+        )
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    torch.set_rng_state(ckpt["rng_cpu"].cpu())
+    if torch.cuda.is_available() and len(ckpt["rng_cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in ckpt["rng_cuda"]])
+    return ckpt["step"], ckpt["seconds"], ckpt["history"]
