@@ -37,6 +37,7 @@ def save_checkpoint(payload: dict[str, Any], path: str | Path) -> Path:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates files readable by their owner only
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

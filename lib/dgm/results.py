@@ -29,6 +29,11 @@ def hardware() -> str:
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
     cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
     return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
@@ -63,6 +68,7 @@ def write_result(name: str, metrics: dict[str, Any], profile: str, folder: Path 
         json.dump(record, f, indent=2)
         f.write("\n")
     path = folder / f"{name}.json"
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path
 
