@@ -10,8 +10,10 @@ state, so an interrupted run and an uninterrupted one end identically.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Union
 
@@ -39,7 +41,8 @@ class TrainSettings:
         lr: Adam learning rate.
         seed: seeds the model's random numbers and the data order.
         log_every: the history keeps the mean loss of every ``log_every`` steps.
-        ckpt_every: steps between checkpoints (when a checkpoint path is given).
+        ckpt_every: steps between checkpoints (when a checkpoint path is given); a multiple of
+            ``log_every``, so that a resumed run logs exactly what an uninterrupted one does.
         grad_clip: clip the global gradient norm to this value (``None``: no clipping).
     """
 
@@ -56,6 +59,8 @@ class TrainSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.ckpt_every % self.log_every:
+            raise ValueError(f"ckpt_every ({self.ckpt_every}) must be a multiple of log_every ({self.log_every})")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
@@ -70,17 +75,22 @@ def _num_examples(data: Data) -> int:
     return n
 
 
+@lru_cache(maxsize=2)
+def _epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+
+
 def batch_indices(n: int, batch_size: int, step: int, seed: int) -> torch.Tensor:
     """Indices of the minibatch used at ``step``: epoch ``e`` is a permutation seeded by (seed, e).
 
-    The order depends only on its arguments, which is what makes resuming exact.
+    The order depends only on its arguments, which is what makes resuming exact. (The
+    permutation is computed once per epoch and cached.)
     """
     if batch_size > n:
         raise ValueError(f"batch_size ({batch_size}) must be <= the number of examples ({n})")
     per_epoch = n // batch_size  # the last incomplete batch of an epoch is dropped
     epoch, i = divmod(step, per_epoch)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-    return perm[i * batch_size : (i + 1) * batch_size]
+    return _epoch_permutation(n, seed, epoch)[i * batch_size : (i + 1) * batch_size]
 
 
 def _take(data: Data, idx: torch.Tensor, device: torch.device) -> Data:
@@ -103,7 +113,7 @@ def train(
     Args:
         model: any ``nn.Module`` with a ``config`` dataclass attribute.
         loss_fn: ``loss_fn(model, batch)`` returns the scalar loss to minimise, or
-            ``(loss, metrics)`` with a dict of floats to log beside it.
+            ``(loss, metrics)`` with a dict of floats or scalar tensors to log beside it.
         data: a tensor (or tuple of tensors) of training examples, indexed on the first axis.
         settings: see :class:`TrainSettings`.
         ckpt_path: where to checkpoint; if it exists, training resumes from it.
@@ -126,7 +136,7 @@ def train(
         start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device)
 
     model.train()
-    sums: dict[str, float] = {}
+    sums: dict[str, torch.Tensor | float] = {}  # running sums, kept on the device: no sync per step
     count = 0
     t0 = time.perf_counter()
     bar = tqdm(range(start, settings.steps), initial=start, total=settings.steps, disable=not progress, desc="training")
@@ -134,26 +144,29 @@ def train(
         batch = _take(data, batch_indices(n, settings.batch_size, step, settings.seed), device)
         out = loss_fn(model, batch)
         loss, metrics = out if isinstance(out, tuple) else (out, {})
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower the learning rate")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if settings.grad_clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
         optimizer.step()
 
-        for k, v in {"loss": loss.item(), **metrics}.items():
-            sums[k] = sums.get(k, 0.0) + float(v)
+        for k, v in {"loss": loss, **metrics}.items():
+            sums[k] = sums.get(k, 0.0) + (v.detach() if torch.is_tensor(v) else v)
         count += 1
         done = step + 1
         if done % settings.log_every == 0 or done == settings.steps:
+            means = {k: float(v) / count for k, v in sums.items()}
+            if not math.isfinite(means["loss"]):
+                raise FloatingPointError(f"the loss became {means['loss']} before step {done}; lower the learning rate")
             history["step"].append(done)
             history["seconds"].append(elapsed + time.perf_counter() - t0)
-            for k, v in sums.items():
-                history.setdefault(k, []).append(v / count)
-            bar.set_postfix(loss=f"{sums['loss'] / count:.4g}")
+            for k, v in means.items():
+                history.setdefault(k, []).append(v)
+            bar.set_postfix(loss=f"{means['loss']:.4g}")
             sums, count = {}, 0
         if ckpt_path is not None and (done % settings.ckpt_every == 0 or done == settings.steps):
+            if count and not math.isfinite(float(sums["loss"])):  # never checkpoint a diverged model
+                raise FloatingPointError(f"the loss became non-finite before step {done}; lower the learning rate")
             _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history)
     bar.close()
     model.eval()
