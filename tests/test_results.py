@@ -1,0 +1,28 @@
+import json
+
+import pytest
+import torch
+
+from dgm.results import read_result, write_result
+
+
+def test_result_records_its_provenance(tmp_path):
+    path = write_result("demo", {"nll": 1.25}, profile="smoke", folder=tmp_path)
+    record = json.loads(path.read_text())
+    assert record["metrics"] == {"nll": 1.25} and record["profile"] == "smoke"
+    assert record["torch"] == torch.__version__
+    assert record["hardware"] and record["command"] and record["date"]
+    assert len(record["git_commit"].split("+")[0]) == 40 or record["git_commit"] == "unknown"
+    assert read_result("demo", folder=tmp_path) == record
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.json"]
+
+
+def test_missing_result_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.json"):
+        read_result("nothing", folder=tmp_path)
+
+
+def test_committed_autoencoder_results():
+    for d in (2, 32):
+        record = read_result(f"autoencoder_mnist_z{d}")
+        assert record["profile"] == "cpu" and record["metrics"]["test_images"] == 10_000

@@ -1,0 +1,108 @@
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from dgm.checkpoint import CheckpointError
+from dgm.training import TrainSettings, batch_indices, train
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    dim: int = 4
+
+
+class Tiny(nn.Module):
+    """A linear regression with noise in its loss, so that resuming must restore the random state."""
+
+    Config = TinyConfig
+
+    def __init__(self, config=TinyConfig()):
+        super().__init__()
+        self.config = config
+        self.linear = nn.Linear(config.dim, 1)
+
+
+def noisy_loss(model, batch):
+    x, y = batch
+    noise = 0.01 * torch.randn_like(y)
+    loss = (model.linear(x).squeeze(1) - y + noise).pow(2).mean()
+    return loss, {"weight_norm": model.linear.weight.norm()}
+
+
+def data(n=64, dim=4):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(n, dim, generator=g)
+    return x, x @ torch.arange(1.0, dim + 1) + 0.5
+
+
+def settings(**kw):
+    return TrainSettings(**{"steps": 40, "batch_size": 8, "lr": 0.05, "log_every": 5, "ckpt_every": 10, **kw})
+
+
+@pytest.mark.parametrize("kw,field", [({"steps": 0}, "steps"), ({"batch_size": -1}, "batch_size"), ({"lr": 0}, "lr"),
+                                      ({"grad_clip": -1.0}, "grad_clip"), ({"ckpt_every": 7}, "ckpt_every")])
+def test_settings_are_validated(kw, field):
+    with pytest.raises(ValueError, match=field):
+        settings(**kw)
+
+
+def test_batch_order_is_a_seeded_permutation_per_epoch():
+    n, b = 50, 8  # 6 batches per epoch, 2 examples dropped
+    epoch = torch.cat([batch_indices(n, b, s, seed=3) for s in range(6)])
+    assert len(set(epoch.tolist())) == 48  # no example twice within an epoch
+    assert torch.equal(batch_indices(n, b, 4, seed=3), batch_indices(n, b, 4, seed=3))
+    assert not torch.equal(batch_indices(n, b, 0, seed=3), batch_indices(n, b, 6, seed=3))  # next epoch: new order
+    assert not torch.equal(batch_indices(n, b, 0, seed=3), batch_indices(n, b, 0, seed=4))
+    with pytest.raises(ValueError, match="batch_size"):
+        batch_indices(4, 8, 0, 0)
+
+
+def test_training_decreases_the_loss():
+    model = Tiny()
+    history = train(model, noisy_loss, data(), settings(steps=100, lr=0.2), progress=False)
+    assert history["step"] == list(range(5, 101, 5))
+    assert history["loss"][-1] < 0.05 * history["loss"][0]
+    assert "weight_norm" in history and len(history["seconds"]) == len(history["step"])
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    torch.manual_seed(0)
+    full = Tiny()
+    start = {k: v.clone() for k, v in full.state_dict().items()}
+    h_full = train(full, noisy_loss, data(), settings(), progress=False)
+
+    ckpt = tmp_path / "run.pt"
+    first = Tiny()
+    first.load_state_dict(start)
+    train(first, noisy_loss, data(), settings(steps=20), ckpt_path=ckpt, progress=False)  # "interrupted" at 20
+    resumed = Tiny()  # a fresh process would start from a fresh model
+    h_resumed = train(resumed, noisy_loss, data(), settings(), ckpt_path=ckpt, progress=False)
+
+    for k, v in full.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+    assert h_resumed["loss"] == h_full["loss"] and h_resumed["step"] == h_full["step"]
+
+
+def test_resume_refuses_other_settings_or_model(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    train(Tiny(), noisy_loss, data(), settings(steps=10), ckpt_path=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match="lr=0.05"):
+        train(Tiny(), noisy_loss, data(), settings(lr=0.01), ckpt_path=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match=r"written for Tiny\(\{'dim': 4\}\), not Tiny\(\{'dim': 3\}\)"):
+        train(Tiny(TinyConfig(dim=3)), noisy_loss, data(dim=3), settings(steps=10), ckpt_path=ckpt, progress=False)
+
+
+def test_divergence_is_reported():
+    def nan_loss(model, batch):
+        return model.linear(batch[0]).sum() * float("nan")
+
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        train(Tiny(), nan_loss, data(), settings(), progress=False)
+
+
+def test_mismatched_data_lengths():
+    x, y = data()
+    with pytest.raises(ValueError, match="same length"):
+        train(Tiny(), noisy_loss, (x, y[:10]), settings(), progress=False)
