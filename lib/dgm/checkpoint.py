@@ -65,9 +65,13 @@ def model_record(model: nn.Module) -> dict[str, Any]:
     }
 
 
-def export_model(model: nn.Module, path: str | Path, **extra: Any) -> Path:
-    """Save the weights of ``model`` (in float32, on the CPU) with its record and ``extra`` metadata."""
-    weights = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+def export_model(model: nn.Module, path: str | Path, dtype: torch.dtype = torch.float32, **extra: Any) -> Path:
+    """Save the weights of ``model`` (on the CPU, floats stored as ``dtype``) with its record and ``extra`` metadata.
+
+    ``dtype=torch.float16`` halves the file; :func:`load_model` converts back to the model's float32.
+    """
+    weights = {k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu())
+               for k, v in model.state_dict().items()}
     return save_checkpoint({**model_record(model), "model": weights, **extra}, path)
 
 
@@ -98,7 +102,7 @@ def load_model(path: str | Path, model_class: type[nn.Module] | None = None, map
     config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["model_config"].items()})
     model = cls(config)
     try:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(ckpt["model"])  # copies into the model's own float32 parameters
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit {name}({config}): {exc}") from exc
     return model.eval()

@@ -7,10 +7,13 @@ scratch" cells both call these functions, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from dgm.data import load_mnist
 from dgm.models.autoencoder import AutoencoderConfig, ConvAutoencoder, autoencoder_loss
+from dgm.models.vae import VAE, VAEConfig, vae_loss
 from dgm.profiles import Profile
 from dgm.runtime import seed_everything
 from dgm.training import TrainSettings, train
@@ -42,5 +45,49 @@ def train_autoencoder(profile: Profile, latent_dim: int, ckpt_path: str | Path |
     seed_everything(seed)
     model = ConvAutoencoder(AutoencoderConfig(latent_dim=latent_dim))
     history = train(model, autoencoder_loss, mnist_train_images(profile), autoencoder_settings(profile, seed),
+                    ckpt_path=ckpt_path, device=device)
+    return model, history
+
+
+@dataclass(frozen=True)
+class VAERun:
+    """One trained VAE of chapter 2: its architecture, KL weight and budget (steps per profile)."""
+
+    config: VAEConfig
+    beta: float
+    steps: dict[str, int]
+
+    def settings(self, profile: Profile, seed: int = 0) -> TrainSettings:
+        steps = self.steps[profile.name]
+        return TrainSettings(steps=steps, batch_size=profile.pick(smoke=64, cpu=128, gpu=128), lr=1e-3, seed=seed,
+                             log_every=min(100, steps), ckpt_every=min(100, steps) * 10)
+
+
+def _steps(smoke: int, cpu: int, gpu: int) -> dict[str, int]:
+    return {"smoke": smoke, "cpu": cpu, "gpu": gpu}
+
+
+# The VAEs of chapter 2. The cpu budgets are what the committed checkpoints were trained with.
+VAE_RUNS = {
+    "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 40_000, 150_000)),
+    "vae_mnist_8bit_z32": VAERun(VAEConfig(latent_dim=32, hidden=400, decoder="discretized_gaussian"), 1.0,
+                                 _steps(30, 30_000, 150_000)),
+    "vae_mnist_bernoulli_z2": VAERun(VAEConfig(latent_dim=2, hidden=400), 1.0, _steps(30, 15_000, 50_000)),
+    **{f"vae_mnist_bernoulli_z32_beta{b:g}": VAERun(VAEConfig(latent_dim=32, hidden=256), b, _steps(30, 8_000, 30_000))
+       for b in (0.25, 1.0, 4.0, 16.0)},
+}
+
+
+def train_vae(profile: Profile, name: str, ckpt_path: str | Path | None = None, seed: int = 0, device=None):
+    """Train the chapter-2 VAE called ``name`` (a key of :data:`VAE_RUNS`) on MNIST in ``profile``.
+
+    Returns ``(model, history)``; resumes from ``ckpt_path`` when it exists.
+    """
+    if name not in VAE_RUNS:
+        raise ValueError(f"name must be one of {sorted(VAE_RUNS)}, got {name!r}")
+    run = VAE_RUNS[name]
+    seed_everything(seed)
+    model = VAE(run.config)
+    history = train(model, partial(vae_loss, beta=run.beta), mnist_train_images(profile), run.settings(profile, seed),
                     ckpt_path=ckpt_path, device=device)
     return model, history

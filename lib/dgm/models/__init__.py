@@ -1,8 +1,9 @@
 """The models of the book, one module per model, and the registry checkpoints are rebuilt from."""
 
 from dgm.models.autoencoder import AutoencoderConfig, ConvAutoencoder
+from dgm.models.vae import VAE, VAEConfig
 
 # Class name -> class, for dgm.checkpoint.load_model. Each class has a `Config` dataclass.
-MODELS = {"ConvAutoencoder": ConvAutoencoder}
+MODELS = {"ConvAutoencoder": ConvAutoencoder, "VAE": VAE}
 
-__all__ = ["AutoencoderConfig", "ConvAutoencoder", "MODELS"]
+__all__ = ["AutoencoderConfig", "ConvAutoencoder", "VAE", "VAEConfig", "MODELS"]
