@@ -147,7 +147,10 @@ def main():
     parser.add_argument("--batch", type=int, default=20, help="test images per IWAE call")
     parser.add_argument("--binarize-seed", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if min(args.k) < 1 or not 1 <= args.test_images <= 10_000:
         parser.error("k must be >= 1 and --test-images in 1..10000")
     if args.beta_study:
