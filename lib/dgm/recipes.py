@@ -69,7 +69,7 @@ def _steps(smoke: int, cpu: int, gpu: int) -> dict[str, int]:
 
 # The VAEs of chapter 2. The cpu budgets are what the committed checkpoints were trained with.
 VAE_RUNS = {
-    "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 60_000, 150_000)),
+    "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 45_000, 150_000)),
     "vae_mnist_8bit_z32": VAERun(VAEConfig(latent_dim=32, hidden=400, decoder="discretized_gaussian"), 1.0,
                                  _steps(30, 12_000, 150_000)),
     "vae_mnist_bernoulli_z2": VAERun(VAEConfig(latent_dim=2, hidden=400), 1.0, _steps(30, 8_000, 50_000)),
