@@ -71,7 +71,7 @@ def _steps(smoke: int, cpu: int, gpu: int) -> dict[str, int]:
 VAE_RUNS = {
     "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 45_000, 150_000)),
     "vae_mnist_8bit_z32": VAERun(VAEConfig(latent_dim=32, hidden=400, decoder="discretized_gaussian"), 1.0,
-                                 _steps(30, 12_000, 150_000)),
+                                 _steps(30, 10_000, 150_000)),
     "vae_mnist_bernoulli_z2": VAERun(VAEConfig(latent_dim=2, hidden=400), 1.0, _steps(30, 8_000, 50_000)),
     **{f"vae_mnist_bernoulli_z32_beta{b:g}": VAERun(VAEConfig(latent_dim=32, hidden=256), b, _steps(30, 3_000, 30_000))
        for b in (0.25, 1.0, 4.0, 16.0)},
