@@ -28,8 +28,7 @@ from dgm.paths import CHECKPOINTS_DIR
 from dgm.results import write_result
 from dgm.units import bits_per_dim
 
-BETA_RUNS = ("vae_mnist_bernoulli_z32_beta0.25", "vae_mnist_bernoulli_z32_beta1", "vae_mnist_bernoulli_z32_beta4",
-             "vae_mnist_bernoulli_z32_beta16")
+BETA_RUNS = ("vae_mnist_bernoulli_z32_beta0.25", "vae_mnist_bernoulli_z32_beta1", "vae_mnist_bernoulli_z32_beta16")
 
 
 def test_data(model: VAE, n: int, binarize_seed: int) -> torch.Tensor:
