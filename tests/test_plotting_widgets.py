@@ -37,3 +37,17 @@ def test_frame_slider_links_slider_to_frames():
         frame_slider(frames[:1])
     with pytest.raises(ValueError, match="one entry per frame"):
         frame_slider(frames, labels=["a"])
+
+
+def test_frame_pad_links_two_sliders_to_nested_stacks():
+    import ipywidgets as widgets
+
+    from dgm.widgets import frame_pad, png_bytes
+
+    frames = [[png_bytes(np.full((4, 4), (i + j) / 4)) for j in range(3)] for i in range(2)]
+    box = frame_pad(frames, ("z1", "z2"), labels=[[f"{i},{j}" for j in range(3)] for i in range(2)])
+    s_row, s_col, outer = box.children[:3]
+    assert (s_row.max, s_col.max) == (1, 2) and len(outer.children) == 2
+    assert all(isinstance(inner, widgets.Stack) and len(inner.children) == 3 for inner in outer.children)
+    with pytest.raises(ValueError):
+        frame_pad([[frames[0][0]]])

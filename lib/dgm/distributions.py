@@ -29,6 +29,14 @@ def _check_logvar(logvar: torch.Tensor | float, name: str) -> torch.Tensor:
     return logvar
 
 
+def _check_shapes(**tensors: torch.Tensor) -> None:
+    try:
+        torch.broadcast_shapes(*(t.shape for t in tensors.values()))
+    except RuntimeError:
+        shapes = ", ".join(f"{k} {list(v.shape)}" for k, v in tensors.items())
+        raise ValueError(f"shapes do not broadcast to a common shape: {shapes}") from None
+
+
 def normal_kl(mean1, logvar1, mean2, logvar2) -> torch.Tensor:
     """KL(N(mean1, exp(logvar1)) || N(mean2, exp(logvar2))), elementwise, in nats  (eq. vae-kl-general):
 
@@ -36,7 +44,7 @@ def normal_kl(mean1, logvar1, mean2, logvar2) -> torch.Tensor:
     """
     mean1, mean2 = torch.as_tensor(mean1), torch.as_tensor(mean2)
     logvar1, logvar2 = _check_logvar(logvar1, "logvar1"), _check_logvar(logvar2, "logvar2")
-    torch.broadcast_shapes(mean1.shape, logvar1.shape, mean2.shape, logvar2.shape)  # raises on mismatch
+    _check_shapes(mean1=mean1, logvar1=logvar1, mean2=mean2, logvar2=logvar2)
     return 0.5 * (logvar2 - logvar1 + (torch.exp(logvar1) + (mean1 - mean2) ** 2) * torch.exp(-logvar2) - 1.0)
 
 
@@ -51,6 +59,8 @@ def standard_normal_kl(mean, logvar) -> torch.Tensor:
 def gaussian_log_prob(x, mean, logvar) -> torch.Tensor:
     """log N(x; mean, exp(logvar)) = -1/2 [ log 2 pi + logvar + (x - mean)^2 / exp(logvar) ], elementwise."""
     logvar = _check_logvar(logvar, "logvar")
+    x, mean = torch.as_tensor(x), torch.as_tensor(mean)
+    _check_shapes(x=x, mean=mean, logvar=logvar)
     return -0.5 * (LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar))
 
 

@@ -69,12 +69,12 @@ def _steps(smoke: int, cpu: int, gpu: int) -> dict[str, int]:
 
 # The VAEs of chapter 2. The cpu budgets are what the committed checkpoints were trained with.
 VAE_RUNS = {
-    "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 40_000, 150_000)),
+    "vae_mnist_bernoulli_z32": VAERun(VAEConfig(latent_dim=32, hidden=400), 1.0, _steps(30, 30_000, 150_000)),
     "vae_mnist_8bit_z32": VAERun(VAEConfig(latent_dim=32, hidden=400, decoder="discretized_gaussian"), 1.0,
-                                 _steps(30, 30_000, 150_000)),
-    "vae_mnist_bernoulli_z2": VAERun(VAEConfig(latent_dim=2, hidden=400), 1.0, _steps(30, 15_000, 50_000)),
-    **{f"vae_mnist_bernoulli_z32_beta{b:g}": VAERun(VAEConfig(latent_dim=32, hidden=256), b, _steps(30, 8_000, 30_000))
-       for b in (0.25, 1.0, 4.0, 16.0)},
+                                 _steps(30, 10_000, 150_000)),
+    "vae_mnist_bernoulli_z2": VAERun(VAEConfig(latent_dim=2, hidden=400), 1.0, _steps(30, 8_000, 50_000)),
+    **{f"vae_mnist_bernoulli_z32_beta{b:g}": VAERun(VAEConfig(latent_dim=32, hidden=256), b, _steps(30, 2_000, 30_000))
+       for b in (0.25, 1.0, 16.0)},
 }
 
 

@@ -1,7 +1,7 @@
 """Units of likelihood: nats and bits per dimension, stated once for every chapter.
 
 A negative log-likelihood -log p(x) in nats (natural logarithm) of a D-dimensional x becomes
-bits per dimension by dividing by D ln 2 (eq. flow-bpd in the flows chapter):
+bits per dimension by dividing by D ln 2 (eq. vae-bpd, stated in chapter 2; the flow and DDPM chapters reuse it):
 
     bits/dim = -log p(x) / (D ln 2).
 

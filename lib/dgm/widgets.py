@@ -65,3 +65,52 @@ def frame_slider(frames: Sequence[bytes], description: str = "frame", labels: Se
         widgets.jslink((slider, "value"), (captions, "selected_index"))
         children.append(captions)
     return widgets.VBox(children)
+
+
+def frame_pad(frames: Sequence[Sequence[bytes]], descriptions: tuple[str, str] = ("row", "column"),
+              labels: Sequence[Sequence[str]] | None = None, width: str = "auto"):
+    """Two sliders over a 2-D table of precomputed PNG frames (``frames[i][j]``), working without a kernel.
+
+    The first slider picks the row ``i``: it is ``jslink``-ed to the ``selected_index`` of an outer
+    ``Stack`` whose children are one inner ``Stack`` of images per row. The second slider picks the
+    column ``j``: it is ``jslink``-ed to the ``selected_index`` of every inner ``Stack``. Both links
+    run in the browser, so the page needs no Python (unlike ``observe`` callbacks or ``Play``).
+
+    Args:
+        frames: rows of PNG images, all rows of the same length (at least 2 x 2).
+        descriptions: the labels of the row slider and the column slider.
+        labels: optional caption per frame, same layout as ``frames``.
+        width: CSS width of the images.
+
+    Returns:
+        an ``ipywidgets.VBox`` holding the two sliders and the frames.
+    """
+    import ipywidgets as widgets
+
+    rows = [list(r) for r in frames]
+    if len(rows) < 2 or len(rows[0]) < 2 or any(len(r) != len(rows[0]) for r in rows):
+        raise ValueError("frames must be a rectangular table of at least 2 x 2 images, got row lengths "
+                         f"{[len(r) for r in rows]}")
+    if labels is not None and [len(r) for r in labels] != [len(r) for r in rows]:
+        raise ValueError("labels must have the same layout as frames")
+    n_rows, n_cols = len(rows), len(rows[0])
+
+    def slider(n, description):
+        return widgets.IntSlider(value=0, min=0, max=n - 1, step=1, description=description,
+                                 continuous_update=True, readout=True)
+
+    s_row, s_col = slider(n_rows, descriptions[0]), slider(n_cols, descriptions[1])
+
+    def table(make):
+        inner = [widgets.Stack([make(i, j) for j in range(n_cols)], selected_index=0) for i in range(n_rows)]
+        outer = widgets.Stack(inner, selected_index=0)
+        widgets.jslink((s_row, "value"), (outer, "selected_index"))
+        for stack in inner:
+            widgets.jslink((s_col, "value"), (stack, "selected_index"))
+        return outer
+
+    children = [s_row, s_col,
+                table(lambda i, j: widgets.Image(value=rows[i][j], format="png", layout=widgets.Layout(width=width)))]
+    if labels is not None:
+        children.append(table(lambda i, j: widgets.HTML(value=f"<small>{labels[i][j]}</small>")))
+    return widgets.VBox(children)

@@ -153,3 +153,16 @@ def vae_loss(model: VAE, images: torch.Tensor, beta: float = 1.0):
     """
     elbo, reconstruction, kl = model.elbo(prepare(model, images), beta)
     return -elbo.mean(), {"reconstruction": reconstruction.mean().detach(), "kl": kl.mean().detach()}
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
+    """Count the latent units in use (Burda et al. 2016): unit u is active when Var_x(E_q[z_u | x]) > threshold.
+
+    ``mu`` [N, d] holds the encoder means mu_phi(x) of N images. A unit whose mean does not move with
+    x has a posterior equal to the prior for every image: it carries no information (posterior collapse).
+    Returns ``(count, variances [d])``.
+    """
+    if mu.dim() != 2 or mu.shape[0] < 2:
+        raise ValueError(f"mu must have shape [N, d] with N >= 2, got {list(mu.shape)}")
+    variances = mu.var(dim=0)
+    return int((variances > threshold).sum()), variances
