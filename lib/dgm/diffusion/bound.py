@@ -1,0 +1,105 @@
+"""The variational bound of a DDPM, term by term (chapter 5), in nats per image and in bits per dimension.
+
+    L = L_T + sum_{t=2}^{T} L_{t-1} + L_0                                               (eq. ddpm-bound-split)
+    L_T     = KL(q(x_T | x_0) || N(0, I))                                               (eq. ddpm-lT)
+    L_{t-1} = KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t)),  x_t ~ q(x_t | x_0)  (eq. ddpm-lt)
+    L_0     = -log p_theta(x_0 | x_1), the discretized Gaussian decoder                 (eq. ddpm-l0)
+
+Every KL is :func:`dgm.distributions.normal_kl`, the one Gaussian KL of the book; the decoder is
+:func:`dgm.distributions.discretized_gaussian_log_prob`. ``eps_model(x_t, t)`` is any network that
+predicts the noise from x_t [B, C, H, W] and steps t [B] (integers in 1..T).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+from dgm.diffusion.forward import check_images, q_mean_variance, q_sample
+from dgm.diffusion.posterior import q_posterior_mean_variance
+from dgm.diffusion.reverse import mu_from_output, sigma2
+from dgm.diffusion.schedules import Schedule
+from dgm.distributions import discretized_gaussian_log_prob, normal_kl
+
+EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _per_image(x: torch.Tensor) -> torch.Tensor:
+    return x.flatten(1).sum(1)
+
+
+def prior_term(schedule: Schedule, x0: torch.Tensor) -> torch.Tensor:
+    """L_T of eq. (ddpm-lT) per image, in nats: [B]. It has no parameter to learn."""
+    check_images(x0)
+    T = torch.full((len(x0),), schedule.T)
+    mean, var = q_mean_variance(schedule, x0.double(), T)
+    return _per_image(normal_kl(mean, var.log(), torch.zeros(()), torch.zeros(()))).to(x0.dtype)
+
+
+def term(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, t: torch.Tensor, variance: str = "beta",
+         eps: torch.Tensor | None = None, parametrization: str = "eps") -> torch.Tensor:
+    """L_{t-1} (eq. ddpm-lt) where t >= 2 and L_0 (eq. ddpm-l0) where t = 1, per image, in nats: [B].
+
+    One sample x_t ~ q(x_t | x_0) (made with the noise ``eps`` if given) is drawn per image. The model's
+    output is read as a prediction of eps (default), x_0 or mu (see dgm.diffusion.reverse.mu_from_output).
+    """
+    check_images(x0)
+    t = schedule.check_t(t)
+    xt = q_sample(schedule, x0, t, eps)
+    mu = mu_from_output(schedule, eps_model(xt, t), xt, t, parametrization)  # mu_theta(x_t, t)
+    logvar = schedule.at(sigma2(schedule, variance).log(), t, x0)  # log sigma_t^2
+    # L_{t-1} = KL(N(mu_tilde, beta_tilde) || N(mu_theta, sigma_t^2)); rows with t = 1 are replaced below
+    mu_tilde, beta_tilde = q_posterior_mean_variance(schedule, x0, xt, t.clamp(min=2))
+    out = _per_image(normal_kl(mu_tilde, beta_tilde.log(), mu, logvar))
+    decoder = t == 1
+    if decoder.any():  # L_0 = -log p_theta(x_0 | x_1) under the discretized Gaussian N(mu_theta, sigma_1^2)
+        nll = -_per_image(discretized_gaussian_log_prob(x0, mu, 0.5 * logvar))
+        out = torch.where(decoder, nll, out)
+    return out
+
+
+@torch.no_grad()
+def bound_terms(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, variance: str = "beta",
+                generator: torch.Generator | None = None, progress: bool = False,
+                parametrization: str = "eps") -> tuple[torch.Tensor, torch.Tensor]:
+    """Every term of eq. (ddpm-bound-split) for a batch, in nats per image.
+
+    Returns ``(terms, prior)``: ``terms`` [B, T] with column t - 1 holding L_{t-1} (L_0 in column 0),
+    ``prior`` [B] holding L_T. The bound is ``terms.sum(1) + prior``.
+    """
+    from tqdm.auto import tqdm
+
+    terms = torch.empty(len(x0), schedule.T, dtype=x0.dtype, device=x0.device)
+    for t in tqdm(range(schedule.T, 0, -1), disable=not progress, desc="bound"):
+        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
+        terms[:, t - 1] = term(schedule, eps_model, x0, torch.full((len(x0),), t, device=x0.device), variance, eps,
+                               parametrization)
+    return terms, prior_term(schedule, x0)
+
+
+def to_bits_per_dim(nats: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+    """nats per image -> bits per dimension of images shaped like ``x0`` (see dgm.units)."""
+    return nats / (x0[0].numel() * math.log(2.0))
+
+
+def l_simple(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, parametrization: str = "eps") -> torch.Tensor:
+    """L_simple of eq. (ddpm-lsimple): || eps - eps_theta(x_t, t) ||^2 per image, t ~ U{1..T}, eps ~ N(0, I): [B].
+
+    With ``parametrization="x0"`` or ``"mu"`` the same unweighted squared error is taken against the
+    quantity the network predicts instead (x_0, or mu_tilde_t(x_t, x_0)), as in Ho et al.'s comparison.
+    """
+    t = torch.randint(1, schedule.T + 1, (len(x0),), device=x0.device)
+    eps = torch.randn_like(x0)
+    xt = q_sample(schedule, x0, t, eps)
+    output = eps_model(xt, t)
+    if parametrization == "eps":
+        target = eps
+    elif parametrization == "x0":
+        target = x0
+    elif parametrization == "mu":
+        target = q_posterior_mean_variance(schedule, x0, xt, t)[0]
+    else:
+        raise ValueError(f"parametrization must be one of ('eps', 'x0', 'mu'), got {parametrization!r}")
+    return _per_image((target - output) ** 2)

@@ -1,0 +1,99 @@
+"""The denoiser eps_theta(x_t, t): shapes, time embedding, one L_simple training run, checkpoints."""
+
+import pytest
+import torch
+
+from dgm.checkpoint import CheckpointError, export_model, load_model
+from dgm.diffusion import Schedule, l_simple, linear_betas
+from dgm.models.unet import UNet, UNetConfig, timestep_embedding
+
+TINY = UNetConfig(base_channels=8, image_size=8, channel_mults=(1, 2), attention_levels=(1,), dropout=0.0)
+
+
+def test_shapes_for_mnist_and_cifar_sizes():
+    for cfg in (UNetConfig(base_channels=8), UNetConfig(base_channels=8, image_channels=3, image_size=32, channel_mults=(1, 2, 2, 2))):
+        model = UNet(cfg)
+        x = torch.randn(3, cfg.image_channels, cfg.image_size, cfg.image_size)
+        assert model(x, torch.tensor([1, 500, 1000])).shape == x.shape
+
+
+def test_output_starts_at_zero_and_depends_on_t():
+    torch.manual_seed(0)
+    model = UNet(TINY).eval()
+    x = torch.randn(2, 1, 8, 8)
+    assert model(x, torch.tensor([3, 3])).abs().max() == 0  # zero-initialised head: predicts no noise at first
+    torch.nn.init.normal_(model.head[-1].weight)
+    a, b = model(x, torch.tensor([3, 3])), model(x, torch.tensor([3, 900]))
+    assert torch.equal(a[0], b[0]) and not torch.allclose(a[1], b[1])  # each image sees its own t
+
+
+def test_timestep_embedding_properties():
+    t = torch.arange(1, 1001)
+    emb = timestep_embedding(t, 32)
+    assert emb.shape == (1000, 32)
+    assert torch.allclose(emb[:, :16] ** 2 + emb[:, 16:] ** 2, torch.ones(1000, 16))  # sin^2 + cos^2 = 1
+    assert torch.allclose(emb[:, 0], torch.sin(t.float()))  # the fastest frequency is 1
+    assert torch.allclose(emb[:, 15], torch.sin(t.float() / 10_000), atol=1e-6)  # the slowest is 1 / 10000
+    assert len(torch.unique(emb, dim=0)) == 1000  # distinct steps, distinct embeddings
+    with pytest.raises(ValueError, match="dim must be an even integer"):
+        timestep_embedding(t, 7)
+
+
+def test_l_simple_decreases_when_overfitting_a_tiny_batch():
+    torch.manual_seed(0)
+    schedule = Schedule(linear_betas(50, 1e-3, 0.2))
+    model = UNet(TINY)
+    x0 = torch.rand(4, 1, 8, 8) * 2 - 1
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def loss_at_fixed_noise():
+        torch.manual_seed(123)  # the same t and eps every time
+        with torch.no_grad():
+            return l_simple(schedule, model, x0).mean().item()
+
+    before = loss_at_fixed_noise()
+    for _ in range(150):
+        loss = l_simple(schedule, model, x0).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss_at_fixed_noise() < 0.6 * before
+
+
+def test_checkpoint_round_trip_and_mismatch(tmp_path):
+    torch.manual_seed(0)
+    model = UNet(TINY).eval()
+    torch.nn.init.normal_(model.head[-1].weight)
+    path = export_model(model, tmp_path / "unet.pt")
+    loaded = load_model(path, UNet)
+    x, t = torch.randn(2, 1, 8, 8), torch.tensor([1, 2])
+    assert torch.equal(loaded(x, t), model(x, t)) and loaded.config == TINY
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["model_config"]["base_channels"] = 16
+    torch.save(ckpt, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError):
+        load_model(tmp_path / "other.pt", UNet)
+
+
+@pytest.mark.parametrize("kw,match", [({"base_channels": 12}, "multiple of 8"), ({"image_size": 30}, "divisible"),
+                                      ({"dropout": 1.0}, "dropout"), ({"channel_mults": ()}, "channel_mults")])
+def test_bad_config(kw, match):
+    with pytest.raises(ValueError, match=match):
+        UNetConfig(**kw)
+
+
+def test_bad_inputs():
+    model = UNet(TINY)
+    with pytest.raises(ValueError, match=r"x must have shape \[B, 1, 8, 8\]"):
+        model(torch.zeros(2, 1, 9, 9), torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match=r"t must have shape \[2\]"):
+        model(torch.zeros(2, 1, 8, 8), torch.tensor([1]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_forward_matches_cpu():
+    torch.manual_seed(0)
+    model = UNet(TINY).eval()
+    torch.nn.init.normal_(model.head[-1].weight)
+    x, t = torch.randn(2, 1, 8, 8), torch.tensor([1, 2])
+    assert torch.allclose(model.cuda()(x.cuda(), t.cuda()).cpu(), model.cpu()(x, t), atol=1e-4)
