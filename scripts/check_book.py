@@ -75,7 +75,15 @@ def check_page(page, url: str) -> list[str]:
         rendered = page.locator("mjx-container").count()
         if rendered == 0:
             problems.append("the page has math but MathJax rendered none of it")
-        text = page.locator("article").inner_text() if page.locator("article").count() else page.inner_text("body")
+        # the prose as a reader sees it; code cells legitimately contain TeX strings (plot labels)
+        text = page.evaluate("""() => {
+            const root = (document.querySelector("article") || document.body).cloneNode(true);
+            root.querySelectorAll("pre, .cell_input, .highlight").forEach(e => e.remove());
+            document.body.appendChild(root);
+            const text = root.innerText;
+            root.remove();
+            return text;
+        }""")
         for raw in ("$$", "\\begin{", "\\frac", "\\mathcal"):
             if raw in text:
                 problems.append(f"raw TeX {raw!r} is visible in the text")

@@ -1,7 +1,7 @@
 """The variational bound of a DDPM, term by term (chapter 5), in nats per image and in bits per dimension.
 
     L = L_T + sum_{t=2}^{T} L_{t-1} + L_0                                               (eq. ddpm-bound-split)
-    L_T     = KL(q(x_T | x_0) || N(0, I))                                               (eq. ddpm-lT)
+    L_T     = KL(q(x_T | x_0) || N(0, I))                                               (eq. ddpm-prior-term)
     L_{t-1} = KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t)),  x_t ~ q(x_t | x_0)  (eq. ddpm-lt)
     L_0     = -log p_theta(x_0 | x_1), the discretized Gaussian decoder                 (eq. ddpm-l0)
 
@@ -31,7 +31,7 @@ def _per_image(x: torch.Tensor) -> torch.Tensor:
 
 
 def prior_term(schedule: Schedule, x0: torch.Tensor) -> torch.Tensor:
-    """L_T of eq. (ddpm-lT) per image, in nats: [B]. It has no parameter to learn."""
+    """L_T of eq. (ddpm-prior-term) per image, in nats: [B]. It has no parameter to learn."""
     check_images(x0)
     T = torch.full((len(x0),), schedule.T)
     mean, var = q_mean_variance(schedule, x0.double(), T)
