@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from dgm.checkpoint import CheckpointError
+from dgm.ema import EMA
 from dgm.training import TrainSettings, batch_indices, train
 
 
@@ -106,3 +107,39 @@ def test_mismatched_data_lengths():
     x, y = data()
     with pytest.raises(ValueError, match="same length"):
         train(Tiny(), noisy_loss, (x, y[:10]), settings(), progress=False)
+
+
+def test_ema_update_is_the_moving_average():
+    model = Tiny()
+    ema = EMA(model, decay=0.9)
+    before = {k: v.clone() for k, v in ema.model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.update(model)
+    for k, v in model.state_dict().items():
+        assert torch.allclose(ema.model.state_dict()[k], 0.9 * before[k] + 0.1 * v)
+    with pytest.raises(ValueError, match=r"decay must lie in \[0, 1\)"):
+        EMA(model, decay=1.0)
+
+
+def test_resumed_run_with_ema_equals_uninterrupted_run(tmp_path):
+    torch.manual_seed(0)
+    full = Tiny()
+    start = {k: v.clone() for k, v in full.state_dict().items()}
+    ema_full = EMA(full, decay=0.8)
+    train(full, noisy_loss, data(), settings(), progress=False, ema=ema_full)
+
+    ckpt = tmp_path / "run.pt"
+    first = Tiny()
+    first.load_state_dict(start)
+    train(first, noisy_loss, data(), settings(steps=20), ckpt_path=ckpt, progress=False, ema=EMA(first, decay=0.8))
+    resumed = Tiny()
+    ema_resumed = EMA(resumed, decay=0.8)
+    train(resumed, noisy_loss, data(), settings(), ckpt_path=ckpt, progress=False, ema=ema_resumed)
+
+    for k, v in ema_full.model.state_dict().items():
+        assert torch.equal(v, ema_resumed.model.state_dict()[k]), k
+        assert not torch.equal(v, full.state_dict()[k])  # the average lags behind the weights
+    with pytest.raises(CheckpointError, match="with an EMA"):
+        train(Tiny(), noisy_loss, data(), settings(), ckpt_path=ckpt, progress=False)

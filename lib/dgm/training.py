@@ -22,6 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from dgm.checkpoint import CheckpointError, load_checkpoint, model_record, save_checkpoint
+from dgm.ema import EMA
 from dgm.runtime import get_device
 
 Data = Union[torch.Tensor, tuple[torch.Tensor, ...]]
@@ -107,6 +108,7 @@ def train(
     ckpt_path: str | Path | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
+    ema: EMA | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` in place and return its history.
 
@@ -119,6 +121,8 @@ def train(
         ckpt_path: where to checkpoint; if it exists, training resumes from it.
         device: where to compute (default: :func:`dgm.runtime.get_device`).
         progress: show a tqdm progress bar.
+        ema: an :class:`dgm.ema.EMA` of ``model``, updated after every optimizer step and saved in (and
+            restored from) the checkpoint with the rest of the training state.
 
     Returns:
         history: ``{"step": [...], "loss": [...], <metric>: [...], "seconds": [...]}``,
@@ -132,8 +136,10 @@ def train(
     start, elapsed = 0, 0.0
     torch.manual_seed(settings.seed)
 
+    if ema is not None:
+        ema.to(device)
     if ckpt_path is not None and Path(ckpt_path).is_file():
-        start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device)
+        start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device, ema)
 
     model.train()
     sums: dict[str, torch.Tensor | float] = {}  # running sums, kept on the device: no sync per step
@@ -149,6 +155,8 @@ def train(
         if settings.grad_clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
         optimizer.step()
+        if ema is not None:
+            ema.update(model)
 
         for k, v in {"loss": loss, **metrics}.items():
             sums[k] = sums.get(k, 0.0) + (v.detach() if torch.is_tensor(v) else v)
@@ -167,13 +175,13 @@ def train(
         if ckpt_path is not None and (done % settings.ckpt_every == 0 or done == settings.steps):
             if count and not math.isfinite(float(sums["loss"])):  # never checkpoint a diverged model
                 raise FloatingPointError(f"the loss became non-finite before step {done}; lower the learning rate")
-            _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history)
+            _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history, ema)
     bar.close()
     model.eval()
     return history
 
 
-def _save(path, model, optimizer, settings, step, seconds, history) -> None:
+def _save(path, model, optimizer, settings, step, seconds, history, ema=None) -> None:
     save_checkpoint(
         {
             **model_record(model),
@@ -185,12 +193,13 @@ def _save(path, model, optimizer, settings, step, seconds, history) -> None:
             "history": history,
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            **({"ema": ema.state_dict()} if ema is not None else {}),
         },
         path,
     )
 
 
-def _resume(path, model, optimizer, settings, device):
+def _resume(path, model, optimizer, settings, device, ema=None):
     ckpt = load_checkpoint(path, map_location=device)
     if "optimizer" not in ckpt:
         raise CheckpointError(f"{path} holds exported weights, not a training state; it cannot be resumed")
@@ -207,8 +216,13 @@ def _resume(path, model, optimizer, settings, device):
             f"{path} was trained with other settings ({', '.join(f'{k}={saved.get(k)!r}' for k in sorted(changed))}); "
             "delete it or use another path"
         )
+    if (ema is None) != ("ema" not in ckpt):
+        raise CheckpointError(f"{path} was trained {'with' if 'ema' in ckpt else 'without'} an EMA of the weights, "
+                              f"this run {'with' if ema is not None else 'without'}; delete it or use another path")
     model.load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
+    if ema is not None:
+        ema.load_state_dict(ckpt["ema"])
     torch.set_rng_state(ckpt["rng_cpu"].cpu())
     if torch.cuda.is_available() and len(ckpt["rng_cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in ckpt["rng_cuda"]])
