@@ -97,3 +97,20 @@ def test_cuda_forward_matches_cpu():
     torch.nn.init.normal_(model.head[-1].weight)
     x, t = torch.randn(2, 1, 8, 8), torch.tensor([1, 2])
     assert torch.allclose(model.cuda()(x.cuda(), t.cuda()).cpu(), model.cpu()(x, t), atol=1e-4)
+
+
+def test_ddpm_recipe_trains_with_an_ema_and_resumes(tmp_path):
+    from dgm import get_profile
+    from dgm.recipes import DDPM_RUNS, train_ddpm
+
+    profile = get_profile("smoke")
+    ckpt = tmp_path / "ddpm.pt"
+    model, history, ema_model = train_ddpm(profile, "ddpm_mnist", ckpt, device="cpu")
+    assert history["step"][-1] == DDPM_RUNS["ddpm_mnist"].steps["smoke"]
+    assert ema_model is not None and ema_model.config == model.config
+    assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(), ema_model.state_dict().values()))
+    again, history_again, _ = train_ddpm(profile, "ddpm_mnist", ckpt, device="cpu")  # already done: resumes at the end
+    assert history_again == history and all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                                              again.state_dict().values()))
+    with pytest.raises(ValueError, match="name must be one of"):
+        train_ddpm(profile, "ddpm_cifar", ckpt)

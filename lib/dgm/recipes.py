@@ -102,6 +102,7 @@ class DDPMRun:
     parametrization: str
     steps: dict[str, int]
     lr: float = 5e-4
+    ema_decay: float | None = None  # keep an EMA of the weights for sampling (Ho et al. 2020); None: no EMA
 
     def settings(self, profile: Profile, seed: int = 0) -> TrainSettings:
         steps = self.steps[profile.name]
@@ -123,11 +124,18 @@ DDPM_RUNS = {
     f"ddpm_mnist_brief_{p}": DDPMRun(UNetConfig(base_channels=16), p, _steps(10, 1_500, 1_500))
     for p in ("eps", "x0", "mu")
 }
+# Chapter 6's MNIST model: the wider U-Net, Ho et al.'s learning rate, an EMA of the weights for sampling.
+DDPM_RUNS["ddpm_mnist"] = DDPMRun(UNetConfig(base_channels=32), "eps", _steps(10, 20_000, 80_000), lr=2e-4, ema_decay=0.999)
 
 
 def train_ddpm(profile: Profile, name: str, ckpt_path: str | Path | None = None, seed: int = 0, device=None):
-    """Train the DDPM called ``name`` (a key of :data:`DDPM_RUNS`) with the linear schedule, T = 1000."""
+    """Train the DDPM called ``name`` (a key of :data:`DDPM_RUNS`) with the linear schedule, T = 1000.
+
+    Returns ``(model, history, ema_model)``; ``ema_model`` is the EMA of the weights (the model to sample
+    from) when the run keeps one, else None.
+    """
     from dgm.diffusion import linear_schedule
+    from dgm.ema import EMA
     from dgm.models.unet import UNet
 
     if name not in DDPM_RUNS:
@@ -136,5 +144,7 @@ def train_ddpm(profile: Profile, name: str, ckpt_path: str | Path | None = None,
     seed_everything(seed)
     model = UNet(run.config)
     loss = partial(ddpm_loss, schedule=linear_schedule(), parametrization=run.parametrization)
-    history = train(model, loss, mnist_train_images(profile), run.settings(profile, seed), ckpt_path=ckpt_path, device=device)
-    return model, history
+    ema = EMA(model, run.ema_decay) if run.ema_decay is not None else None
+    history = train(model, loss, mnist_train_images(profile), run.settings(profile, seed), ckpt_path=ckpt_path, device=device,
+                    ema=ema)
+    return model, history, (ema.model if ema is not None else None)
