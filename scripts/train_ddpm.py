@@ -32,7 +32,7 @@ RANGES = {"L_0": (1, 1), "L_1..L_9": (2, 10), "L_10..L_99": (11, 100), "L_100..L
           "L_500..L_999": (501, 1000)}
 
 
-BRIEF_RUNS = ("ddpm_mnist_brief_eps", "ddpm_mnist_brief_mu", "ddpm_mnist_brief_x0")
+BRIEF_RUNS = sorted(name for name in DDPM_RUNS if name.startswith("ddpm_mnist_brief_"))
 
 
 def train_one(name: str, profile, schedule, args) -> None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from dgm.data import load_mnist
+from dgm.data import load_mnist, to_symmetric
+from dgm.diffusion import l_simple, linear_schedule
+from dgm.ema import EMA
 from dgm.models.autoencoder import AutoencoderConfig, ConvAutoencoder, autoencoder_loss
-from dgm.models.unet import UNetConfig
+from dgm.models.unet import UNet, UNetConfig
 from dgm.models.vae import VAE, VAEConfig, vae_loss
 from dgm.profiles import Profile
 from dgm.runtime import seed_everything
@@ -112,9 +114,6 @@ class DDPMRun:
 
 def ddpm_loss(model, images, schedule, parametrization: str = "eps"):
     """Mean over pixels of the unweighted squared error (eq. ddpm-lsimple for eps) on uint8 images."""
-    from dgm.data import to_symmetric
-    from dgm.diffusion.bound import l_simple
-
     x0 = to_symmetric(images)
     return l_simple(schedule, model, x0, parametrization).mean() / x0[0].numel()
 
@@ -134,10 +133,6 @@ def train_ddpm(profile: Profile, name: str, ckpt_path: str | Path | None = None,
     Returns ``(model, history, ema_model)``; ``ema_model`` is the EMA of the weights (the model to sample
     from) when the run keeps one, else None.
     """
-    from dgm.diffusion import linear_schedule
-    from dgm.ema import EMA
-    from dgm.models.unet import UNet
-
     if name not in DDPM_RUNS:
         raise ValueError(f"name must be one of {sorted(DDPM_RUNS)}, got {name!r}")
     run = DDPM_RUNS[name]

@@ -36,6 +36,14 @@ def figure_png(fig, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+def _index_slider(n: int, description: str):
+    """An integer slider over the indices 0..n-1 of a ``Stack`` (to be ``jslink``-ed to its ``selected_index``)."""
+    import ipywidgets as widgets
+
+    return widgets.IntSlider(value=0, min=0, max=n - 1, step=1, description=description, continuous_update=True,
+                             readout=True)
+
+
 def frame_slider(frames: Sequence[bytes], description: str = "frame", labels: Sequence[str] | None = None, width: str = "auto"):
     """A slider over precomputed PNG frames that also works without a kernel.
 
@@ -54,8 +62,7 @@ def frame_slider(frames: Sequence[bytes], description: str = "frame", labels: Se
         raise ValueError(f"frames must hold at least 2 images, got {len(frames)}")
     if labels is not None and len(labels) != len(frames):
         raise ValueError(f"labels must have one entry per frame ({len(frames)}), got {len(labels)}")
-    slider = widgets.IntSlider(value=0, min=0, max=len(frames) - 1, step=1, description=description,
-                               continuous_update=True, readout=True)
+    slider = _index_slider(len(frames), description)
     images = widgets.Stack([widgets.Image(value=f, format="png", layout=widgets.Layout(width=width)) for f in frames],
                            selected_index=0)
     widgets.jslink((slider, "value"), (images, "selected_index"))
@@ -95,11 +102,7 @@ def frame_pad(frames: Sequence[Sequence[bytes]], descriptions: tuple[str, str] =
         raise ValueError("labels must have the same layout as frames")
     n_rows, n_cols = len(rows), len(rows[0])
 
-    def slider(n, description):
-        return widgets.IntSlider(value=0, min=0, max=n - 1, step=1, description=description,
-                                 continuous_update=True, readout=True)
-
-    s_row, s_col = slider(n_rows, descriptions[0]), slider(n_cols, descriptions[1])
+    s_row, s_col = _index_slider(n_rows, descriptions[0]), _index_slider(n_cols, descriptions[1])
 
     def table(make):
         inner = [widgets.Stack([make(i, j) for j in range(n_cols)], selected_index=0) for i in range(n_rows)]

@@ -16,10 +16,11 @@ import math
 from typing import Callable
 
 import torch
+from tqdm.auto import tqdm
 
 from dgm.diffusion.forward import check_images, q_mean_variance, q_sample
 from dgm.diffusion.posterior import q_posterior_mean_variance
-from dgm.diffusion.reverse import mu_from_output, sigma2
+from dgm.diffusion.reverse import PARAMETRIZATIONS, mu_from_output, sigma2
 from dgm.diffusion.schedules import Schedule
 from dgm.distributions import discretized_gaussian_log_prob, normal_kl
 
@@ -69,8 +70,6 @@ def bound_terms(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, varia
     Returns ``(terms, prior)``: ``terms`` [B, T] with column t - 1 holding L_{t-1} (L_0 in column 0),
     ``prior`` [B] holding L_T. The bound is ``terms.sum(1) + prior``.
     """
-    from tqdm.auto import tqdm
-
     terms = torch.empty(len(x0), schedule.T, dtype=x0.dtype, device=x0.device)
     for t in tqdm(range(schedule.T, 0, -1), disable=not progress, desc="bound"):
         eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
@@ -90,6 +89,8 @@ def l_simple(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, parametr
     With ``parametrization="x0"`` or ``"mu"`` the same unweighted squared error is taken against the
     quantity the network predicts instead (x_0, or mu_tilde_t(x_t, x_0)), as in Ho et al.'s comparison.
     """
+    if parametrization not in PARAMETRIZATIONS:
+        raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, got {parametrization!r}")
     t = torch.randint(1, schedule.T + 1, (len(x0),), device=x0.device)
     eps = torch.randn_like(x0)
     xt = q_sample(schedule, x0, t, eps)
@@ -98,8 +99,6 @@ def l_simple(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, parametr
         target = eps
     elif parametrization == "x0":
         target = x0
-    elif parametrization == "mu":
+    else:  # "mu"
         target = q_posterior_mean_variance(schedule, x0, xt, t)[0]
-    else:
-        raise ValueError(f"parametrization must be one of ('eps', 'x0', 'mu'), got {parametrization!r}")
     return _per_image((target - output) ** 2)
