@@ -114,3 +114,77 @@ def test_ddpm_recipe_trains_with_an_ema_and_resumes(tmp_path):
                                                                               again.state_dict().values()))
     with pytest.raises(ValueError, match="name must be one of"):
         train_ddpm(profile, "ddpm_cifar", ckpt)
+
+
+def test_cifar10_recipe_runs_end_to_end_on_an_archive_in_the_official_format(tmp_path, monkeypatch):
+    """Chapter 6's CIFAR-10 configuration: load the (generated) official archive, train, sample."""
+    import dgm.data.cifar10 as cifar10
+    from dgm import get_profile
+    from dgm.data import RemoteFile, md5sum
+    from dgm.diffusion.sampling import ancestral_sample
+    from dgm.recipes import DDPM_RUNS, train_ddpm
+    from test_cifar10 import write_archive
+
+    (tmp_path / "cifar10").mkdir()
+    path = tmp_path / "cifar10" / cifar10.ARCHIVE.filename
+    write_archive(path, n=8)  # 5 x 8 training images
+    monkeypatch.setattr(cifar10, "ARCHIVE", RemoteFile(path.name, cifar10.ARCHIVE.urls, md5sum(path)))
+    monkeypatch.setenv("DGM_DATA_DIR", str(tmp_path))
+    run = DDPM_RUNS["ddpm_cifar10"]
+    assert run.config.image_channels == 3 and run.config.image_size == 32 and run.hflip
+    model, history, ema_model = train_ddpm(get_profile("smoke"), "ddpm_cifar10", tmp_path / "run.pt", device="cpu")
+    assert history["step"][-1] == run.steps["smoke"] and all(torch.isfinite(torch.tensor(history["loss"])))
+    short = Schedule(linear_betas(5, 1e-3, 0.2))
+    samples = ancestral_sample(short, ema_model, (2, 3, 32, 32), generator=torch.Generator().manual_seed(0),
+                               device="cpu", progress=False)
+    assert samples.shape == (2, 3, 32, 32) and samples.abs().max() <= 1
+
+
+def test_random_flips_flip_about_half_the_batch_and_nothing_else():
+    from dgm.recipes import random_hflip
+
+    x = torch.arange(4.0).repeat(200, 1, 4, 1)  # [200, 1, 4, 4], every row 0 1 2 3
+    torch.manual_seed(0)
+    y = random_hflip(x)
+    flipped = (y == x.flip(-1)).flatten(1).all(1)
+    kept = (y == x).flatten(1).all(1)
+    assert (flipped ^ kept).all()  # each image is either flipped or untouched
+    assert 70 < int(flipped.sum()) < 130
+
+
+def test_amp_and_compile_are_off_on_the_cpu(tmp_path):
+    """On the CPU, amp=True and compile=True must train exactly as without them."""
+    from dgm.training import TrainSettings, cuda_speedups, train
+
+    data = torch.randint(0, 256, (32, 1, 8, 8), dtype=torch.uint8)
+    schedule = Schedule(linear_betas(20, 1e-3, 0.2))
+
+    def loss(model, images):
+        return l_simple(schedule, model, 2 * images.float() / 255 - 1).mean()
+
+    runs = []
+    for fast in (False, True):
+        torch.manual_seed(0)
+        model = UNet(TINY)
+        settings = TrainSettings(steps=3, batch_size=8, log_every=1, ckpt_every=1, amp=fast, compile=fast)
+        step_model, autocast, scaler = cuda_speedups(model, settings, torch.device("cpu"))
+        assert step_model is model and scaler is None
+        runs.append((train(model, loss, data, settings, device="cpu", progress=False)["loss"], model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1].values(), runs[1][1].values()))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="mixed precision and torch.compile are CUDA-only here")
+def test_amp_and_compile_train_on_cuda():
+    from dgm.training import TrainSettings, train
+
+    data = torch.randint(0, 256, (64, 1, 8, 8), dtype=torch.uint8)
+    schedule = Schedule(linear_betas(20, 1e-3, 0.2))
+
+    def loss(model, images):
+        return l_simple(schedule, model, 2 * images.float() / 255 - 1).mean()
+
+    model = UNet(TINY)
+    settings = TrainSettings(steps=60, batch_size=16, log_every=20, ckpt_every=20, lr=2e-3, amp=True, compile=True)
+    history = train(model, loss, data, settings, device="cuda", progress=False)
+    assert all(torch.isfinite(torch.tensor(history["loss"]))) and history["loss"][-1] < history["loss"][0]

@@ -9,6 +9,7 @@ state, so an interrupted run and an uninterrupted one end identically.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -29,7 +30,8 @@ Data = Union[torch.Tensor, tuple[torch.Tensor, ...]]
 LossFn = Callable[[nn.Module, Data], Union[torch.Tensor, tuple[torch.Tensor, dict[str, float]]]]
 
 # Settings that may change between a run and its resumption (a longer run, other logging).
-_RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every"}
+# amp and compile change the speed on CUDA, not what is optimized.
+_RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "amp", "compile"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class TrainSettings:
         ckpt_every: steps between checkpoints (when a checkpoint path is given); a multiple of
             ``log_every``, so that a resumed run logs exactly what an uninterrupted one does.
         grad_clip: clip the global gradient norm to this value (``None``: no clipping).
+        amp: on CUDA, compute the forward pass in mixed precision (bfloat16 where the GPU supports it,
+            otherwise float16 with a gradient scaler); ignored on the CPU.
+        compile: on CUDA, run the model through ``torch.compile``; ignored on the CPU.
     """
 
     steps: int
@@ -54,6 +59,8 @@ class TrainSettings:
     log_every: int = 50
     ckpt_every: int = 1_000
     grad_clip: float | None = None
+    amp: bool = False
+    compile: bool = False
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "ckpt_every"):
@@ -100,6 +107,22 @@ def _take(data: Data, idx: torch.Tensor, device: torch.device) -> Data:
     return data[idx].to(device, non_blocking=True)
 
 
+def cuda_speedups(model: nn.Module, settings: TrainSettings, device: torch.device):
+    """What ``settings.amp`` and ``settings.compile`` switch on, on CUDA only (on the CPU: nothing).
+
+    Returns ``(step_model, autocast, scaler)``: the module to call in the training step (compiled or
+    ``model`` itself; both share the same parameters), a function returning the autocast context of the
+    forward pass, and a ``torch.amp.GradScaler`` when float16 needs one (else ``None``).
+    """
+    cuda = device.type == "cuda"
+    step_model = torch.compile(model) if settings.compile and cuda else model
+    if not (settings.amp and cuda):
+        return step_model, contextlib.nullcontext, None
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+    return step_model, lambda: torch.autocast("cuda", dtype=dtype), scaler
+
+
 def train(
     model: nn.Module,
     loss_fn: LossFn,
@@ -138,8 +161,9 @@ def train(
 
     if ema is not None:
         ema.to(device)
+    step_model, autocast, scaler = cuda_speedups(model, settings, device)
     if ckpt_path is not None and Path(ckpt_path).is_file():
-        start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device, ema)
+        start, elapsed, history = _resume(ckpt_path, model, optimizer, settings, device, ema, scaler)
 
     model.train()
     sums: dict[str, torch.Tensor | float] = {}  # running sums, kept on the device: no sync per step
@@ -148,13 +172,22 @@ def train(
     bar = tqdm(range(start, settings.steps), initial=start, total=settings.steps, disable=not progress, desc="training")
     for step in bar:
         batch = _take(data, batch_indices(n, settings.batch_size, step, settings.seed), device)
-        out = loss_fn(model, batch)
+        with autocast():
+            out = loss_fn(step_model, batch)
         loss, metrics = out if isinstance(out, tuple) else (out, {})
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if scaler is None:
+            loss.backward()
+        else:  # float16: scale the loss so that small gradients do not underflow, unscale before clipping
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
         if settings.grad_clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-        optimizer.step()
+        if scaler is None:
+            optimizer.step()
+        else:
+            scaler.step(optimizer)
+            scaler.update()
         if ema is not None:
             ema.update(model)
 
@@ -175,13 +208,13 @@ def train(
         if ckpt_path is not None and (done % settings.ckpt_every == 0 or done == settings.steps):
             if count and not math.isfinite(float(sums["loss"])):  # never checkpoint a diverged model
                 raise FloatingPointError(f"the loss became non-finite before step {done}; lower the learning rate")
-            _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history, ema)
+            _save(ckpt_path, model, optimizer, settings, done, elapsed + time.perf_counter() - t0, history, ema, scaler)
     bar.close()
     model.eval()
     return history
 
 
-def _save(path, model, optimizer, settings, step, seconds, history, ema=None) -> None:
+def _save(path, model, optimizer, settings, step, seconds, history, ema=None, scaler=None) -> None:
     save_checkpoint(
         {
             **model_record(model),
@@ -194,12 +227,13 @@ def _save(path, model, optimizer, settings, step, seconds, history, ema=None) ->
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             **({"ema": ema.state_dict()} if ema is not None else {}),
+            **({"grad_scaler": scaler.state_dict()} if scaler is not None else {}),
         },
         path,
     )
 
 
-def _resume(path, model, optimizer, settings, device, ema=None):
+def _resume(path, model, optimizer, settings, device, ema=None, scaler=None):
     ckpt = load_checkpoint(path, map_location=device)
     if "optimizer" not in ckpt:
         raise CheckpointError(f"{path} holds exported weights, not a training state; it cannot be resumed")
@@ -223,6 +257,8 @@ def _resume(path, model, optimizer, settings, device, ema=None):
     optimizer.load_state_dict(ckpt["optimizer"])
     if ema is not None:
         ema.load_state_dict(ckpt["ema"])
+    if scaler is not None and "grad_scaler" in ckpt:
+        scaler.load_state_dict(ckpt["grad_scaler"])
     torch.set_rng_state(ckpt["rng_cpu"].cpu())
     if torch.cuda.is_available() and len(ckpt["rng_cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all([s.cpu() for s in ckpt["rng_cuda"]])

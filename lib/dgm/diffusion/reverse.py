@@ -60,3 +60,19 @@ def mu_from_output(schedule: Schedule, output: torch.Tensor, xt: torch.Tensor, t
     if parametrization == "mu":
         return output
     raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, got {parametrization!r}")
+
+
+def x0_from_output(schedule: Schedule, output: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, parametrization: str = "eps"):
+    """The model's current guess of x_0 from its output: eq. (ddpm-x0-from-eps) for a noise prediction, the output
+    itself for an x_0 prediction, and for a mean prediction the x_0 whose posterior mean (eq. ddpm-posterior-mean)
+    it is, x_0 = (mu - c_t x_t) / c_0 with c_0 = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) and
+    c_t = sqrt(alpha_t) (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t)."""
+    if parametrization == "eps":
+        return x0_from_eps(schedule, xt, t, output)
+    if parametrization == "x0":
+        return output
+    if parametrization == "mu":
+        c0 = schedule.alpha_bar_prev.sqrt() * schedule.betas / (1 - schedule.alpha_bar)
+        ct = schedule.alphas.sqrt() * (1 - schedule.alpha_bar_prev) / (1 - schedule.alpha_bar)
+        return (output - schedule.at(ct, t, xt) * xt) / schedule.at(c0, t, xt)
+    raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, got {parametrization!r}")
