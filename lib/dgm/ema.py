@@ -2,7 +2,7 @@
 
 After every optimizer step each floating-point tensor theta of the model updates its shadow copy
 
-    theta_ema <- decay * theta_ema + (1 - decay) * theta        (decay = 0.9999 in Ho et al.)
+    theta_ema <- decay * theta_ema + (1 - decay) * theta        (eq. ema-update; decay = 0.9999 in Ho et al.)
 
 so the shadow averages the last ~1 / (1 - decay) steps of training. Buffers that are not floats
 (counters) are copied as they are. Sampling and evaluation use the shadow weights.

@@ -42,3 +42,36 @@ def forward_process_frame(x0: torch.Tensor, eps: torch.Tensor, t: int, schedules
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    return ((x + 1) / 2).clamp(0, 1)
+
+
+def pair_png(left: torch.Tensor, right: torch.Tensor, nrow: int = 8, scale: int = 3) -> bytes:
+    """One frame of the reverse-process slider (chapter 6) as PNG bytes: two image grids side by side,
+    e.g. x_t on the left and the model's guess of x_0 on the right (images [B, C, H, W] in [-1, 1])."""
+    import numpy as np
+
+    from dgm.plotting import image_grid
+    from dgm.widgets import png_bytes
+
+    a, b = image_grid(_unit(left), nrow), image_grid(_unit(right), nrow)
+    gap = np.ones((a.shape[0], 6) + a.shape[2:], dtype=a.dtype)
+    return png_bytes(np.concatenate([a, gap, b], axis=1), scale)
+
+
+def progressive_figure(frames: dict[int, tuple[torch.Tensor, torch.Tensor]], steps: list[int], rows: int = 6):
+    """Progressive generation (Ho et al. 2020, figs. 6 and 10 style): for ``rows`` samples, x_t (left block)
+    and the model's guess of x_0 (right block) at each step of ``steps`` (columns), from the ``frames`` that
+    :func:`dgm.diffusion.sampling.reverse_process` recorded."""
+    fig, axes = plt.subplots(1, 2, figsize=(1.0 * len(steps) * 2 + 1, 1.0 * rows + 0.6))
+    for ax, which, title in ((axes[0], 0, "$x_t$"), (axes[1], 1, r"the model's guess of $x_0$ at step $t$")):
+        grid = torch.stack([frames[t][which][:rows] for t in steps], dim=1)  # [rows, len(steps), C, H, W]
+        show_images(_unit(grid.flatten(0, 1)), nrow=len(steps), ax=ax)
+        ax.set_title(title, pad=16)
+        h = grid.shape[-1] + 2
+        for j, t in enumerate(steps):
+            ax.text(2 + j * h + h / 2 - 1, -2, f"t = {t}", ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    return fig
