@@ -1,0 +1,190 @@
+"""Chapter 3: every flow layer is exactly invertible and its log-determinant is log |det J| (checked by autograd)."""
+
+import math
+
+import pytest
+import torch
+
+from dgm.checkpoint import export_model, load_model
+from dgm.flows import (ActNorm, AffineCoupling, Flow, FlowConfig, InvertibleConv1x1, checkerboard_mask, dequantize,
+                       discrete_bits_per_dim, logit_inverse, logit_transform, squeeze, unsqueeze)
+from dgm.flows.model import standard_normal_log_prob
+
+F64 = torch.float64
+TINY = FlowConfig(image_size=4, steps=(2, 1, 2), hidden=(4, 4, 4), blocks=1)
+
+
+def perturbed(layer, scale=0.3, seed=0):
+    """The layer in float64 with every parameter moved away from its (often identity) initialisation."""
+    g = torch.Generator().manual_seed(seed)
+    layer = layer.double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=g, dtype=F64))
+    return layer.eval()
+
+
+def autograd_logdet(fn, x):
+    """log |det J| of fn at the single example x [1, ...], from the full Jacobian."""
+    jac = torch.autograd.functional.jacobian(lambda v: fn(v.view(x.shape)).flatten(), x.flatten())
+    return torch.linalg.slogdet(jac)[1]
+
+
+LAYERS = {
+    "checkerboard coupling": lambda: AffineCoupling(2, "checkerboard", 0, hidden=8, blocks=1),
+    "checkerboard coupling, parity 1": lambda: AffineCoupling(2, "checkerboard", 1, hidden=8, blocks=1),
+    "channel coupling": lambda: AffineCoupling(4, "channel", 1, hidden=8, blocks=2),
+    "actnorm": lambda: ActNorm(3),
+    "1x1 convolution": lambda: InvertibleConv1x1(4, seed=3),
+}
+SHAPES = {"checkerboard coupling": (1, 2, 4, 4), "checkerboard coupling, parity 1": (1, 2, 4, 4),
+          "channel coupling": (1, 4, 3, 3), "actnorm": (1, 3, 3, 3), "1x1 convolution": (1, 4, 2, 3)}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_every_layer_inverts_and_its_logdet_is_log_abs_det_jacobian(name):
+    layer = perturbed(LAYERS[name]())
+    x = torch.randn(SHAPES[name], generator=torch.Generator().manual_seed(1), dtype=F64)
+    y, logdet = layer(x)
+    assert torch.allclose(layer.inverse(y), x, atol=1e-10)
+    assert logdet.shape == (1,)
+    assert torch.allclose(logdet[0], autograd_logdet(lambda v: layer(v)[0], x), atol=1e-8)
+
+
+def test_coupling_starts_as_the_identity_and_keeps_the_masked_half():
+    layer = AffineCoupling(1, "checkerboard", 0, hidden=8).double()
+    x = torch.randn(2, 1, 6, 6, dtype=F64)
+    y, logdet = layer(x)
+    assert torch.equal(y, x) and torch.equal(logdet, torch.zeros(2, dtype=F64))
+    layer = perturbed(layer)
+    y, _ = layer(x)
+    m = checkerboard_mask(6, 6, 0).bool().expand_as(x)
+    assert torch.equal(y[m], x[m]) and not torch.allclose(y[~m], x[~m])
+
+
+def test_actnorm_initialises_on_the_first_training_batch_only_and_keeps_it_in_its_state():
+    layer = ActNorm(3).train()
+    x = 5 + 3 * torch.randn(64, 3, 4, 4)
+    y, _ = layer(x)
+    assert torch.allclose(y.mean((0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(y.std((0, 2, 3)), torch.ones(3), atol=1e-4)
+    before = layer.state_dict()["bias"].clone()
+    layer(x + 100)  # already initialised: no change
+    assert torch.equal(layer.bias.detach(), before)
+    fresh = ActNorm(3)
+    fresh.load_state_dict(layer.state_dict())
+    assert bool(fresh.initialized) and torch.allclose(fresh.train()(x)[0], y)
+
+
+def test_squeeze_moves_2x2_blocks_into_channels_and_back():
+    x = torch.arange(2 * 3 * 4 * 6, dtype=F64).view(2, 3, 4, 6)
+    s = squeeze(x)
+    assert s.shape == (2, 12, 2, 3)
+    assert s[0, 4 * 1 + 2 * 1 + 0, 1, 2] == x[0, 1, 3, 4]  # channel 4c + 2i + j holds pixel (2h + i, 2w + j)
+    assert torch.equal(unsqueeze(s), x)
+    with pytest.raises(ValueError, match="even height and width.*H = 5"):
+        squeeze(torch.zeros(1, 1, 5, 4))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        unsqueeze(torch.zeros(1, 6, 2, 2))
+
+
+def test_logit_transform_inverts_and_its_logdet_matches_autograd():
+    y = torch.rand(1, 1, 3, 3, generator=torch.Generator().manual_seed(0), dtype=F64)
+    h, logdet = logit_transform(y, 0.05)
+    assert torch.allclose(logit_inverse(h, 0.05), y)
+    assert torch.allclose(logdet[0], autograd_logdet(lambda v: logit_transform(v, 0.05)[0], y))
+
+
+def test_bits_per_dim_by_hand():
+    # a uniform density on [0, 1)^D has log p = 0, so the discrete images cost log2(256) = 8 bits/dim
+    assert torch.allclose(discrete_bits_per_dim(torch.zeros(3), 784), torch.full((3,), 8.0))
+    # each doubling of the density saves exactly one bit per dimension
+    assert math.isclose(float(discrete_bits_per_dim(torch.tensor(784 * math.log(2.0)), 784)), 7.0)
+
+
+def test_whole_flow_logdet_matches_autograd_and_inverts():
+    flow = perturbed(Flow(TINY), scale=0.1)
+    h = torch.randn(1, 1, 4, 4, generator=torch.Generator().manual_seed(2), dtype=F64)
+    zs, logdet = flow(h)
+    assert torch.allclose(flow.inverse(zs), h, atol=1e-10)
+    assert torch.allclose(logdet[0], autograd_logdet(lambda v: torch.cat([z.flatten() for z in flow(v)[0]]), h),
+                          atol=1e-8)
+
+
+def test_untrained_flow_gives_the_standard_normal_its_analytic_log_density():
+    """At initialisation the couplings are the identity, actnorm is not yet initialised (identity) and the 1x1
+    convolutions are rotations, so the flow preserves volume and norms: log p(h) = log N(h; 0, I)."""
+    flow = Flow(FlowConfig()).double().eval()
+    h = torch.randn(5, 1, 28, 28, generator=torch.Generator().manual_seed(0), dtype=F64)
+    zs, logdet = flow(h)
+    log_p = sum(standard_normal_log_prob(z) for z in zs) + logdet
+    analytic = -0.5 * (h**2).flatten(1).sum(1) - 784 / 2 * math.log(2 * math.pi)
+    assert torch.allclose(log_p, analytic, atol=1e-8)
+
+
+def test_log_prob_of_images_is_a_normalised_density_change():
+    """log p(y) = log p(h) + log |dh/dy|: check the logit term on the whole flow."""
+    flow = Flow(TINY).double().eval()
+    y = torch.rand(3, 1, 4, 4, generator=torch.Generator().manual_seed(1), dtype=F64)
+    h, ld = logit_transform(y, TINY.alpha)
+    zs, logdet = flow(h)
+    expected = sum(standard_normal_log_prob(z) for z in zs) + logdet + ld
+    assert torch.allclose(flow.log_prob(y), expected)
+
+
+def test_sampling_is_reproducible_and_temperature_zero_decodes_the_zero_latent():
+    flow = perturbed(Flow(TINY), scale=0.1).float()
+    draw = lambda t, seed: flow.sample(3, t, generator=torch.Generator().manual_seed(seed))  # noqa: E731
+    assert torch.equal(draw(1.0, 0), draw(1.0, 0)) and not torch.equal(draw(1.0, 0), draw(1.0, 1))
+    zero = flow.decode([torch.zeros(1, *s) for s in flow.latent_shapes()])
+    assert torch.allclose(draw(0.0, 5), zero.expand(3, -1, -1, -1))
+    s = draw(1.0, 2)
+    assert s.shape == (3, 1, 4, 4) and 0 <= s.min() and s.max() <= 1
+
+
+def test_bad_inputs_raise_clear_errors():
+    flow = Flow(TINY)
+    with pytest.raises(ValueError, match=r"\[B, 1, 4, 4\]"):
+        flow.log_prob(torch.rand(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="8-bit"):
+        flow.nll_bits_per_dim(torch.rand(2, 1, 4, 4))
+    with pytest.raises(ValueError, match="temperature"):
+        flow.sample(2, -0.5)
+    with pytest.raises(ValueError, match="channels"):
+        ActNorm(3)(torch.zeros(1, 2, 2, 2))
+    with pytest.raises(ValueError, match="channels"):
+        InvertibleConv1x1(4)(torch.zeros(1, 3, 2, 2))
+    with pytest.raises(ValueError, match="mask must be one of"):
+        AffineCoupling(2, "stripes", 0)
+    with pytest.raises(ValueError, match="even number of channels"):
+        AffineCoupling(3, "channel", 0)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        FlowConfig(image_size=30)
+
+
+def test_dequantized_bits_per_dim_and_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    flow = Flow(TINY).train()
+    x = torch.randint(0, 256, (8, 1, 4, 4), dtype=torch.uint8)
+    flow.nll_bits_per_dim(x)  # initialises actnorm
+    flow.eval()
+    y = dequantize(x, torch.Generator().manual_seed(0))
+    assert ((y * 256).floor() == x.float()).all()  # the noise stays inside each pixel's bin
+    path = export_model(flow, tmp_path / "flow.pt")
+    again = load_model(path)
+    assert bool(again.scale0[0].initialized)
+    assert torch.equal(again.log_prob(y), flow.log_prob(y))
+
+
+def test_flow_recipe_trains_and_resumes(tmp_path):
+    from dgm import get_profile
+    from dgm.recipes import FLOW_RUNS, train_flow
+
+    profile = get_profile("smoke")
+    model, history = train_flow(profile, "flow_mnist", tmp_path / "flow.pt", device="cpu")
+    assert history["step"][-1] == FLOW_RUNS["flow_mnist"].steps["smoke"]
+    assert history["loss"][-1] < 8  # already better than storing the pixels raw (8 bits/dim)
+    again, history_again = train_flow(profile, "flow_mnist", tmp_path / "flow.pt", device="cpu")
+    assert history_again == history
+    with pytest.raises(ValueError, match="name must be one of"):
+        train_flow(profile, "flow_cifar", tmp_path / "x.pt")
