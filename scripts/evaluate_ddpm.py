@@ -21,13 +21,11 @@ import dgm
 from dgm.checkpoint import load_checkpoint, load_model
 from dgm.data import to_symmetric
 from dgm.diffusion import bound_terms, linear_schedule, to_bits_per_dim
+from dgm.diffusion.bound import terms_by_range
 from dgm.paths import CHECKPOINTS_DIR
 from dgm.recipes import DATASETS, DDPM_RUNS
 from dgm.results import write_result
 
-# Ranges of t whose terms are summed (column t - 1 of bound_terms holds L_{t-1}), as in train_ddpm.py.
-RANGES = {"L_0": (1, 1), "L_1..L_9": (2, 10), "L_10..L_99": (11, 100), "L_100..L_499": (101, 500),
-          "L_500..L_999": (501, 1000)}
 
 
 def main():
@@ -57,15 +55,13 @@ def main():
     terms, prior = torch.cat(terms), torch.cat(priors)  # [N, T] and [N], nats
     seconds = time.perf_counter() - t0
     bound = to_bits_per_dim(terms.sum(1) + prior, x0)  # [N]
-    by_range = {k: to_bits_per_dim(terms[:, a - 1 : b].sum(1), x0).mean().item() for k, (a, b) in RANGES.items()}
-    by_range["L_T"] = to_bits_per_dim(prior, x0).mean().item()
     metrics = {
         "test_images": len(x0),
         "T": schedule.T,
         "variance": "beta",
         "bound_bits_per_dim": {"mean": bound.mean().item(), "sem": (bound.std() / len(bound) ** 0.5).item()},
         "bound_nats": (terms.sum(1) + prior).mean().item(),
-        "terms_by_range_bits_per_dim": by_range,
+        "terms_by_range_bits_per_dim": terms_by_range(terms, prior, x0),
         "term_means_bits_per_dim": to_bits_per_dim(terms, x0).mean(0).tolist(),
         "weights": record.get("weights"),
         "train_steps": record["settings"]["steps"],

@@ -21,15 +21,13 @@ import dgm
 from dgm.checkpoint import export_model
 from dgm.data import load_mnist, to_symmetric
 from dgm.diffusion import bound_terms, linear_schedule, to_bits_per_dim
+from dgm.diffusion.bound import terms_by_range
 from dgm.diffusion.sampling import ancestral_sample
 from dgm.paths import CHECKPOINTS_DIR, REPO_ROOT
 from dgm.recipes import DDPM_RUNS, train_ddpm
 from dgm.results import hardware, write_result
 
 
-# Ranges of t whose terms the chapter's bar chart sums: column t - 1 of bound_terms holds L_{t-1}.
-RANGES = {"L_0": (1, 1), "L_1..L_9": (2, 10), "L_10..L_99": (11, 100), "L_100..L_499": (101, 500),
-          "L_500..L_999": (501, 1000)}
 
 
 BRIEF_RUNS = sorted(name for name in DDPM_RUNS if name.startswith("ddpm_mnist_brief_"))
@@ -84,9 +82,7 @@ def main():
         metrics[run.parametrization] = {
             "bound_bits_per_dim": bpd.mean().item(),
             "bound_bits_per_dim_standard_error": (bpd.std() / len(bpd) ** 0.5).item(),
-            "terms_by_range_bits_per_dim": {
-                label: to_bits_per_dim(terms[:, lo - 1 : hi].sum(1), x0).mean().item() for label, (lo, hi) in RANGES.items()
-            } | {"L_T": to_bits_per_dim(prior, x0).mean().item()},
+            "terms_by_range_bits_per_dim": terms_by_range(terms, prior, x0),
             "train_steps": settings.steps,
             "batch_size": settings.batch_size,
             "train_seconds": history["seconds"][-1],

@@ -102,3 +102,15 @@ def l_simple(schedule: Schedule, eps_model: EpsModel, x0: torch.Tensor, parametr
     else:  # "mu"
         target = q_posterior_mean_variance(schedule, x0, xt, t)[0]
     return _per_image((target - output) ** 2)
+
+
+# Ranges of t over which the chapters sum the terms (column t - 1 of bound_terms holds L_{t-1}).
+TERM_RANGES = {"L_0": (1, 1), "L_1..L_9": (2, 10), "L_10..L_99": (11, 100), "L_100..L_499": (101, 500),
+               "L_500..L_999": (501, 1000)}
+
+
+def terms_by_range(terms: torch.Tensor, prior: torch.Tensor, x0: torch.Tensor) -> dict[str, float]:
+    """The mean over images of the terms of :func:`bound_terms` summed over each range of TERM_RANGES, and L_T,
+    in bits/dim. Ranges beyond the schedule's T sum nothing."""
+    out = {k: to_bits_per_dim(terms[:, lo - 1 : hi].sum(1), x0).mean().item() for k, (lo, hi) in TERM_RANGES.items()}
+    return out | {"L_T": to_bits_per_dim(prior, x0).mean().item()}

@@ -13,12 +13,12 @@ log p(y) = log N(z_1) + log N(z_2) + the sum of every layer's log |det J| (eq. f
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from dgm.distributions import gaussian_log_prob
 from dgm.flows.actnorm import ActNorm
 from dgm.flows.coupling import AffineCoupling
 from dgm.flows.dequantization import check_uint8_images, dequantize, discrete_bits_per_dim, logit_inverse, logit_transform
@@ -47,8 +47,8 @@ class FlowConfig:
 
 
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per example: [B]."""
-    return (-0.5 * (z**2 + math.log(2 * math.pi))).flatten(1).sum(1)
+    """log N(z; 0, I) per example: [B] (the book's one Gaussian log-density, summed over dimensions)."""
+    return gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z)).flatten(1).sum(1)
 
 
 class Flow(nn.Module):
