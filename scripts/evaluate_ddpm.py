@@ -24,8 +24,7 @@ from dgm.diffusion import bound_terms, linear_schedule, to_bits_per_dim
 from dgm.diffusion.bound import terms_by_range
 from dgm.paths import CHECKPOINTS_DIR
 from dgm.recipes import DATASETS, DDPM_RUNS
-from dgm.results import write_result
-
+from dgm.results import training_facts, write_result
 
 
 def main():
@@ -64,11 +63,7 @@ def main():
         "terms_by_range_bits_per_dim": terms_by_range(terms, prior, x0),
         "term_means_bits_per_dim": to_bits_per_dim(terms, x0).mean(0).tolist(),
         "weights": record.get("weights"),
-        "train_steps": record["settings"]["steps"],
-        "batch_size": record["settings"]["batch_size"],
-        "train_seconds": record["history"]["seconds"][-1],
-        "train_hardware": record["hardware"],
-        "parameters": sum(p.numel() for p in model.parameters()),
+        **training_facts(record, model),
         "eval_seconds": seconds,
     }
     out = write_result(args.run, metrics, profile=record["profile"])

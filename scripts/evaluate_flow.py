@@ -19,7 +19,7 @@ import dgm
 from dgm.checkpoint import load_checkpoint, load_model
 from dgm.paths import CHECKPOINTS_DIR
 from dgm.recipes import DATASETS, FLOW_RUNS
-from dgm.results import write_result
+from dgm.results import training_facts, write_result
 
 
 @torch.no_grad()
@@ -56,12 +56,8 @@ def main():
         "dequantization_draws": args.draws,
         "test_bits_per_dim": {"mean": bpd.mean().item(), "sem": (bpd.std() / len(bpd) ** 0.5).item()},
         "test_nll_nats": (bpd.mean() * model.num_dims * torch.log(torch.tensor(2.0, dtype=torch.float64))).item(),
-        "train_steps": record["settings"]["steps"],
-        "batch_size": record["settings"]["batch_size"],
-        "train_seconds": record["history"]["seconds"][-1],
         "final_train_loss_bits_per_dim": record["history"]["loss"][-1],
-        "train_hardware": record["hardware"],
-        "parameters": sum(p.numel() for p in model.parameters()),
+        **training_facts(record, model),
         "eval_seconds": seconds,
     }
     out = write_result(args.run, metrics, profile=record["profile"])

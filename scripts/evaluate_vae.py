@@ -25,7 +25,7 @@ from dgm.data import load_mnist
 from dgm.data.transforms import binarize, to_symmetric
 from dgm.models.vae import VAE, active_units
 from dgm.paths import CHECKPOINTS_DIR
-from dgm.results import write_result
+from dgm.results import training_facts, write_result
 from dgm.units import bits_per_dim
 
 BETA_RUNS = ("vae_mnist_bernoulli_z32_beta0.25", "vae_mnist_bernoulli_z32_beta1", "vae_mnist_bernoulli_z32_beta16")
@@ -93,11 +93,7 @@ def evaluate_run(name: str, args) -> None:
         "iwae_bits_per_dim": {str(k): bits_per_dim(v.mean().item(), D) for k, v in iwae.items()},
         "binarize_seed": args.binarize_seed if model.config.decoder == "bernoulli" else None,
         "decoder": model.config.decoder,
-        "train_steps": record["settings"]["steps"],
-        "batch_size": record["settings"]["batch_size"],
-        "train_seconds": record["history"]["seconds"][-1],
-        "train_hardware": record["hardware"],
-        "parameters": sum(p.numel() for p in model.parameters()),
+        **training_facts(record, model),
         "eval_seconds": seconds,
     }
     out = write_result(name, metrics, profile=record["profile"])

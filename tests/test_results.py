@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from dgm.results import read_result, write_result
+from dgm.results import read_result, training_facts, write_result
 
 
 def test_result_records_its_provenance(tmp_path):
@@ -20,6 +20,18 @@ def test_result_records_its_provenance(tmp_path):
 def test_missing_result_names_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.json"):
         read_result("nothing", folder=tmp_path)
+
+
+def test_training_facts_of_an_exported_checkpoint():
+    """The committed flow checkpoint's record gives the training facts its results file repeats."""
+    from dgm.checkpoint import load_checkpoint, load_model
+    from dgm.paths import CHECKPOINTS_DIR
+
+    path = CHECKPOINTS_DIR / "flow_mnist.pt"
+    facts = training_facts(load_checkpoint(path), load_model(path))
+    metrics = read_result("flow_mnist")["metrics"]
+    assert facts == {k: metrics[k] for k in facts}
+    assert facts["train_steps"] > 0 and facts["parameters"] > 0
 
 
 def test_committed_autoencoder_results():

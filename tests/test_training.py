@@ -6,7 +6,7 @@ from torch import nn
 
 from dgm.checkpoint import CheckpointError
 from dgm.ema import EMA
-from dgm.training import TrainSettings, batch_indices, train
+from dgm.training import TrainSettings, batch_indices, learning_rate, train
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def settings(**kw):
 
 
 @pytest.mark.parametrize("kw,field", [({"steps": 0}, "steps"), ({"batch_size": -1}, "batch_size"), ({"lr": 0}, "lr"),
-                                      ({"grad_clip": -1.0}, "grad_clip"), ({"ckpt_every": 7}, "ckpt_every")])
+                                      ({"grad_clip": -1.0}, "grad_clip"), ({"ckpt_every": 7}, "ckpt_every"),
+                                      ({"lr_cooldown": 1.5}, "lr_cooldown")])
 def test_settings_are_validated(kw, field):
     with pytest.raises(ValueError, match=field):
         settings(**kw)
@@ -93,6 +94,59 @@ def test_resume_refuses_other_settings_or_model(tmp_path):
         train(Tiny(), noisy_loss, data(), settings(lr=0.01), ckpt_path=ckpt, progress=False)
     with pytest.raises(CheckpointError, match=r"written for Tiny\(\{'dim': 4\}\), not Tiny\(\{'dim': 3\}\)"):
         train(Tiny(TinyConfig(dim=3)), noisy_loss, data(dim=3), settings(steps=10), ckpt_path=ckpt, progress=False)
+
+
+def test_learning_rate_cooldown_by_hand():
+    s = settings(steps=10, lr=0.5, lr_cooldown=0.4)  # constant for steps 0..5, then 4 steps down to 0.5 / 4
+    assert [learning_rate(s, i) for i in range(10)] == [0.5] * 6 + [0.5, 0.375, 0.25, 0.125]
+    assert [learning_rate(settings(steps=10, lr=0.5), i) for i in range(10)] == [0.5] * 10
+
+
+def test_cooldown_is_what_the_optimizer_uses():
+    """train() with a cooldown equals a hand-written Adam loop whose rate is set from learning_rate()."""
+    def loss_fn(model, batch):
+        x, y = batch
+        return (model.linear(x).squeeze(1) - y).pow(2).mean()
+
+    s = settings(steps=12, lr=0.1, lr_cooldown=0.5)
+    torch.manual_seed(0)
+    model = Tiny()
+    reference = Tiny()
+    reference.load_state_dict(model.state_dict())
+    train(model, loss_fn, data(), s, progress=False)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=s.lr)
+    x, y = data()
+    for step in range(s.steps):
+        optimizer.param_groups[0]["lr"] = learning_rate(s, step)
+        idx = batch_indices(len(x), s.batch_size, step, s.seed)
+        optimizer.zero_grad()
+        loss_fn(reference, (x[idx], y[idx])).backward()
+        optimizer.step()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, reference.state_dict()[k]), k
+
+
+def test_longer_run_with_cooldown_resumes_a_constant_rate_run(tmp_path):
+    """A 20-step constant-rate run continued to 40 steps with a cooldown over the last half equals a
+    40-step run with that cooldown from the start; once a run has cooled down, it cannot be extended."""
+    torch.manual_seed(0)
+    full = Tiny()
+    start = {k: v.clone() for k, v in full.state_dict().items()}
+    train(full, noisy_loss, data(), settings(lr_cooldown=0.5), progress=False)
+    ckpt = tmp_path / "run.pt"
+    first = Tiny()
+    first.load_state_dict(start)
+    train(first, noisy_loss, data(), settings(steps=20), ckpt_path=ckpt, progress=False)
+    resumed = Tiny()
+    train(resumed, noisy_loss, data(), settings(lr_cooldown=0.5), ckpt_path=ckpt, progress=False)
+    for k, v in full.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+    with pytest.raises(CheckpointError, match="learning rates differ"):
+        train(Tiny(), noisy_loss, data(), settings(steps=50, lr_cooldown=0.5), ckpt_path=ckpt, progress=False)
+    with pytest.raises(CheckpointError, match="learning rates differ"):  # a cooldown over 60% would start at 16
+        first = tmp_path / "first.pt"
+        train(Tiny(), noisy_loss, data(), settings(steps=20), ckpt_path=first, progress=False)
+        train(Tiny(), noisy_loss, data(), settings(lr_cooldown=0.6), ckpt_path=first, progress=False)
 
 
 def test_divergence_is_reported():

@@ -23,7 +23,6 @@ import dgm
 from dgm.paths import REPO_ROOT, RESULTS_DIR
 
 
-
 def hardware() -> str:
     """A one-line description of the machine: GPU name if CUDA is used, else CPU and core count."""
     if torch.cuda.is_available():
@@ -46,6 +45,17 @@ def git_commit() -> str:
         return commit + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def training_facts(record: dict[str, Any], model: torch.nn.Module) -> dict[str, Any]:
+    """How the model of an exported checkpoint ``record`` was trained, for the metrics of a result."""
+    return {
+        "train_steps": record["settings"]["steps"],
+        "batch_size": record["settings"]["batch_size"],
+        "train_seconds": record["history"]["seconds"][-1],
+        "train_hardware": record["hardware"],
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
 
 
 def write_result(name: str, metrics: dict[str, Any], profile: str, folder: Path | None = None) -> Path:

@@ -30,8 +30,9 @@ Data = Union[torch.Tensor, tuple[torch.Tensor, ...]]
 LossFn = Callable[[nn.Module, Data], Union[torch.Tensor, tuple[torch.Tensor, dict[str, float]]]]
 
 # Settings that may change between a run and its resumption (a longer run, other logging).
-# amp and compile change the speed on CUDA, not what is optimized.
-_RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "amp", "compile"}
+# amp and compile change the speed on CUDA, not what is optimized. steps and lr_cooldown may change
+# only while the learning rates of the steps already taken stay the same (see _resume).
+_RESUMABLE_CHANGES = {"steps", "lr_cooldown", "log_every", "ckpt_every", "amp", "compile"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class TrainSettings:
         amp: on CUDA, compute the forward pass in mixed precision (bfloat16 where the GPU supports it,
             otherwise float16 with a gradient scaler); ignored on the CPU.
         compile: on CUDA, run the model through ``torch.compile``; ignored on the CPU.
+        lr_cooldown: the fraction of the steps, at the end, over which the learning rate falls linearly
+            from ``lr`` to 0 (0: a constant learning rate); see :func:`learning_rate`.
     """
 
     steps: int
@@ -61,6 +64,7 @@ class TrainSettings:
     grad_clip: float | None = None
     amp: bool = False
     compile: bool = False
+    lr_cooldown: float = 0.0
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "ckpt_every"):
@@ -73,6 +77,22 @@ class TrainSettings:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
+        if not 0 <= self.lr_cooldown <= 1:
+            raise ValueError(f"lr_cooldown must lie in [0, 1], got {self.lr_cooldown!r}")
+
+
+def learning_rate(settings: TrainSettings, step: int) -> float:
+    """The learning rate of optimizer step ``step`` (counted from 0): ``lr``, then a linear cooldown.
+
+    With ``c = lr_cooldown * steps`` the rate is ``lr`` until step ``steps - c`` and then
+    ``lr * (steps - step) / c``, which reaches ``lr / c`` at the last step. Raising ``steps`` to resume
+    a run for longer gives the same schedule as a run that was given the longer budget from the
+    start, as long as the first run had not reached its cooldown.
+    """
+    cooldown = settings.lr_cooldown * settings.steps
+    if cooldown == 0 or step < settings.steps - cooldown:
+        return settings.lr
+    return settings.lr * (settings.steps - step) / cooldown
 
 
 def _num_examples(data: Data) -> int:
@@ -171,6 +191,8 @@ def train(
     t0 = time.perf_counter()
     bar = tqdm(range(start, settings.steps), initial=start, total=settings.steps, disable=not progress, desc="training")
     for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(settings, step)
         batch = _take(data, batch_indices(n, settings.batch_size, step, settings.seed), device)
         with autocast():
             out = loss_fn(step_model, batch)
@@ -243,8 +265,14 @@ def _resume(path, model, optimizer, settings, device, ema=None, scaler=None):
             f"{path} was written for {ckpt['model_class']}({ckpt['model_config']}), "
             f"not {record['model_class']}({record['model_config']}); delete it or use another path"
         )
-    saved = ckpt["settings"]
+    saved = {f.name: f.default for f in dataclasses.fields(TrainSettings)} | ckpt["settings"]  # older: defaults
     changed = {k for k, v in dataclasses.asdict(settings).items() if saved.get(k) != v} - _RESUMABLE_CHANGES
+    taken = range(ckpt["step"])  # the steps already taken must have had the learning rates this run gives them
+    if "lr" not in changed and any(learning_rate(TrainSettings(**saved), i) != learning_rate(settings, i) for i in taken):
+        raise CheckpointError(
+            f"{path} stopped at step {ckpt['step']} of a run of {saved['steps']} steps with lr_cooldown="
+            f"{saved['lr_cooldown']}, whose learning rates differ from those of {settings.steps} steps with "
+            f"lr_cooldown={settings.lr_cooldown}; delete it or use another path")
     if changed:
         raise CheckpointError(
             f"{path} was trained with other settings ({', '.join(f'{k}={saved.get(k)!r}' for k in sorted(changed))}); "
