@@ -8,7 +8,8 @@
 - ``figures``    frames of the scrubbing widgets
 """
 
-from dgm.diffusion.bound import bound_terms, l_simple, prior_term, term, to_bits_per_dim
+from dgm.diffusion.bound import (bound_terms, l_simple, prior_term, sampled_bound, term, timestep_strata,
+                                 to_bits_per_dim)
 from dgm.diffusion.forward import q_mean_variance, q_sample, q_step_sample
 from dgm.diffusion.posterior import q_posterior_mean_variance
 from dgm.diffusion.reverse import eps_weight, mu_from_eps, sigma2, x0_from_eps
@@ -16,4 +17,5 @@ from dgm.diffusion.schedules import Schedule, cosine_betas, cosine_schedule, lin
 
 __all__ = ["Schedule", "linear_betas", "cosine_betas", "linear_schedule", "cosine_schedule", "q_step_sample",
            "q_mean_variance", "q_sample", "q_posterior_mean_variance", "sigma2", "x0_from_eps", "mu_from_eps",
-           "eps_weight", "prior_term", "term", "bound_terms", "to_bits_per_dim", "l_simple"]
+           "eps_weight", "prior_term", "term", "bound_terms", "sampled_bound",
+           "timestep_strata", "to_bits_per_dim", "l_simple"]
