@@ -192,17 +192,18 @@ class FlowRun:
     config: FlowConfig
     steps: dict[str, int]
     lr: float = 1e-3
+    lr_cooldown: float = 0.25  # the last quarter of the steps lowers the learning rate linearly to 0
     dataset: str = "mnist"
 
     def settings(self, profile: Profile, seed: int = 0) -> TrainSettings:
         steps = self.steps[profile.name]
         return TrainSettings(steps=steps, batch_size=profile.pick(smoke=16, cpu=64, gpu=128), lr=self.lr, seed=seed,
                              log_every=min(50, steps), ckpt_every=min(50, steps) * 5, grad_clip=10.0,
-                             amp=False, compile=True)
+                             amp=False, compile=True, lr_cooldown=self.lr_cooldown)
 
 
 # Chapter 3's MNIST flow. The cpu budget is what the committed checkpoint was trained with.
-FLOW_RUNS = {"flow_mnist": FlowRun(FlowConfig(), _steps(10, 6_000, 60_000))}
+FLOW_RUNS = {"flow_mnist": FlowRun(FlowConfig(), _steps(10, 24_000, 60_000))}
 
 
 def train_flow(profile: Profile, name: str, ckpt_path: str | Path | None = None, seed: int = 0, device=None):
