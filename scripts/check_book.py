@@ -7,7 +7,8 @@ For every page listed in the table of contents (plus the search page) it fails w
 - the page logs a console error or throws;
 - the page asks for anything not served by the book itself (every request leaving 127.0.0.1 is
   blocked and reported);
-- a page with math shows raw TeX ($$, \\begin{...}) or has no MathJax-rendered equation;
+- a page with math shows raw TeX ($$, \\begin{...}), has no MathJax-rendered equation, or has an
+  equation MathJax could not parse ("Math input error");
 - a page with saved widgets shows no rendered widget, or its sliders do not switch the frames they are
   linked to (the slider is moved with the keyboard, as a reader would, and the visible image must change).
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright; no browser is downloaded.
@@ -75,6 +76,10 @@ def check_page(page, url: str) -> list[str]:
         rendered = page.locator("mjx-container").count()
         if rendered == 0:
             problems.append("the page has math but MathJax rendered none of it")
+        errors = page.locator("mjx-merror")
+        if errors.count():
+            tex = errors.first.evaluate("e => e.getAttribute('data-mjx-error') || e.textContent")
+            problems.append(f"MathJax could not parse {errors.count()} equation(s), the first: {tex!r}")
         # the prose as a reader sees it; code cells legitimately contain TeX strings (plot labels)
         text = page.evaluate("""() => {
             const root = (document.querySelector("article") || document.body).cloneNode(true);
