@@ -1,12 +1,13 @@
 """Evaluate chapter 3's trained flow on the MNIST test set: exact bits/dim of the dequantized test images.
 
-    python scripts/evaluate_flow.py --run flow_mnist --test-images 10000 --draws 8
+    python scripts/evaluate_flow.py --run flow_mnist_continued --test-images 10000 --draws 8
 
 For each of the first ``--test-images`` test images, ``--draws`` uniform dequantization draws u give
 -log p((x + u) / 256) + D log 256 (eq. flow-dequant), converted to bits/dim (eq. flow-bpd). Each draw is an
 upper bound on -log2 P(x) / D of the discrete image; their mean is reported with its standard error over
 images. The same K = ``--draws`` densities also give the tighter importance-weighted bound of eq.
-flow-dequant-iw, reported beside it. Writes results/<run>.json.
+flow-dequant-iw, reported beside it. Writes results/<run>.json; for a run that started from another run's
+weights (``FlowRun.init_from``), the training facts of that run too.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def main():
         **training_facts(record, model),
         "eval_seconds": seconds,
     }
+    first = FLOW_RUNS[args.run].init_from
+    if first is not None:  # a warm restart: the run whose weights it started from is part of its training
+        start = load_checkpoint(CHECKPOINTS_DIR / f"{first}.pt")
+        metrics["warm_start"] = {"run": first, "train_steps": start["settings"]["steps"],
+                                 "batch_size": start["settings"]["batch_size"],
+                                 "train_seconds": start["history"]["seconds"][-1], "train_hardware": start["hardware"]}
     out = write_result(args.run, metrics, profile=record["profile"])
     print(f"{args.run}: {bpd.mean():.4f} ± {metrics['test_bits_per_dim']['sem']:.4f} bits/dim on {len(images)} test "
           f"images ({args.draws} dequantization draws, {seconds:.0f} s); importance-weighted over the {args.draws} draws: "

@@ -1,6 +1,7 @@
 """Train chapter 3's normalizing flow and export it with samples at several temperatures.
 
     python scripts/train_flow.py --run flow_mnist --profile cpu
+    python scripts/train_flow.py --run flow_mnist_continued --profile cpu --seed 1   # from flow_mnist's weights
 
 Training state is kept in runs/<run>.pt, so an interrupted run resumes; the trained weights, the training
 history and 64 samples for each temperature (same latent noise for all) go to checkpoints/<run>.pt.
@@ -35,7 +36,7 @@ def main():
     settings = FLOW_RUNS[args.run].settings(profile, args.seed)
     path = export_model(model, CHECKPOINTS_DIR / f"{args.run}.pt", history=history, profile=profile.name,
                         settings={"steps": settings.steps, "batch_size": settings.batch_size, "lr": settings.lr,
-                                  "lr_cooldown": settings.lr_cooldown,
+                                  "lr_cooldown": settings.lr_cooldown, "lr_warmup": settings.lr_warmup, "init_from": FLOW_RUNS[args.run].init_from,
                                   "seed": args.seed}, hardware=hardware(), samples=samples)
     print(f"{args.run}: {settings.steps} steps in {history['seconds'][-1] / 60:.1f} min, final training loss "
           f"{history['loss'][-1]:.3f} bits/dim; wrote {path}")

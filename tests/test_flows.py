@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from dgm.checkpoint import export_model, load_model
+from dgm.checkpoint import CheckpointError, export_model, load_model
 from dgm.flows import (ActNorm, AffineCoupling, Flow, FlowConfig, InvertibleConv1x1, checkerboard_mask, dequantize,
                        discrete_bits_per_dim, importance_weighted_bits_per_dim, logit_inverse, logit_transform, squeeze,
                        unsqueeze)
@@ -212,3 +212,33 @@ def test_flow_recipe_trains_and_resumes(tmp_path):
     assert history_again == history
     with pytest.raises(ValueError, match="name must be one of"):
         train_flow(profile, "flow_cifar", tmp_path / "x.pt")
+
+
+def test_warm_start_copies_the_weights_of_a_checkpoint(tmp_path, monkeypatch):
+    import dgm.recipes
+    from dgm import get_profile
+    from dgm.recipes import FLOW_RUNS, train_flow, warm_start
+
+    small = FlowConfig(steps=(1, 1, 1), hidden=(4, 4, 4), blocks=1)
+    source = Flow(small)
+    with torch.no_grad():
+        for p in source.parameters():
+            p.normal_()
+    path = export_model(source, tmp_path / "source.pt")
+    copy = warm_start(Flow(small), path)
+    for k, v in source.state_dict().items():
+        assert torch.equal(copy.state_dict()[k], v), k
+    with pytest.raises(CheckpointError, match="config"):
+        warm_start(Flow(FlowConfig(steps=(1, 1, 1), hidden=(4, 4, 8), blocks=1)), path)
+    with pytest.raises(FileNotFoundError, match="checkpoints/README.md"):
+        warm_start(Flow(small), tmp_path / "missing.pt")
+
+    # the continued MNIST run starts from checkpoints/<init_from>.pt: here a smoke run exported to tmp_path
+    monkeypatch.setattr(dgm.recipes, "CHECKPOINTS_DIR", tmp_path)
+    run = FLOW_RUNS["flow_mnist_continued"]
+    with pytest.raises(FileNotFoundError, match=f"{run.init_from}.pt is missing"):
+        train_flow(get_profile("smoke"), "flow_mnist_continued", device="cpu")
+    first, _ = train_flow(get_profile("smoke"), run.init_from, device="cpu")
+    export_model(first, tmp_path / f"{run.init_from}.pt")
+    _, history = train_flow(get_profile("smoke"), "flow_mnist_continued", device="cpu")
+    assert history["step"][-1] == run.steps["smoke"]

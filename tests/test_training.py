@@ -44,7 +44,8 @@ def settings(**kw):
 
 @pytest.mark.parametrize("kw,field", [({"steps": 0}, "steps"), ({"batch_size": -1}, "batch_size"), ({"lr": 0}, "lr"),
                                       ({"grad_clip": -1.0}, "grad_clip"), ({"ckpt_every": 7}, "ckpt_every"),
-                                      ({"lr_cooldown": 1.5}, "lr_cooldown")])
+                                      ({"lr_cooldown": 1.5}, "lr_cooldown"), ({"lr_warmup": -1}, "lr_warmup"),
+                                      ({"lr_warmup": 40}, "lr_warmup")])
 def test_settings_are_validated(kw, field):
     with pytest.raises(ValueError, match=field):
         settings(**kw)
@@ -102,13 +103,20 @@ def test_learning_rate_cooldown_by_hand():
     assert [learning_rate(settings(steps=10, lr=0.5), i) for i in range(10)] == [0.5] * 10
 
 
+def test_learning_rate_warmup_by_hand():
+    s = settings(steps=10, lr=0.4, lr_warmup=4)  # 4 steps up to 0.4, then constant
+    assert [learning_rate(s, i) for i in range(10)] == pytest.approx([0.1, 0.2, 0.3, 0.4] + [0.4] * 6)
+    s = settings(steps=10, lr=0.4, lr_warmup=4, lr_cooldown=0.8)  # they overlap: the smaller rate applies
+    assert [learning_rate(s, i) for i in range(10)] == pytest.approx([0.1, 0.2, 0.3, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05])
+
+
 def test_cooldown_is_what_the_optimizer_uses():
-    """train() with a cooldown equals a hand-written Adam loop whose rate is set from learning_rate()."""
+    """train() with a warmup and a cooldown equals a hand-written Adam loop whose rate is set from learning_rate()."""
     def loss_fn(model, batch):
         x, y = batch
         return (model.linear(x).squeeze(1) - y).pow(2).mean()
 
-    s = settings(steps=12, lr=0.1, lr_cooldown=0.5)
+    s = settings(steps=12, lr=0.1, lr_cooldown=0.5, lr_warmup=3)
     torch.manual_seed(0)
     model = Tiny()
     reference = Tiny()

@@ -12,7 +12,9 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from torch import nn
 
+from dgm.checkpoint import CheckpointError, load_model
 from dgm.data import load_cifar10, load_fashion_mnist, load_mnist, to_symmetric
 from dgm.diffusion import l_simple, linear_schedule
 from dgm.ema import EMA
@@ -20,6 +22,7 @@ from dgm.flows.model import Flow, FlowConfig, flow_loss
 from dgm.models.autoencoder import AutoencoderConfig, ConvAutoencoder, autoencoder_loss
 from dgm.models.unet import UNet, UNetConfig
 from dgm.models.vae import VAE, VAEConfig, vae_loss
+from dgm.paths import CHECKPOINTS_DIR
 from dgm.profiles import Profile
 from dgm.runtime import seed_everything
 from dgm.training import TrainSettings, train
@@ -193,17 +196,42 @@ class FlowRun:
     steps: dict[str, int]
     lr: float = 1e-3
     lr_cooldown: float = 0.25  # the last quarter of the steps lowers the learning rate linearly to 0
+    lr_warmup: int = 0  # steps of linear warmup at the start
     dataset: str = "mnist"
+    # A warm restart (Loshchilov & Hutter 2017): start from the weights of another run's committed
+    # checkpoint, checkpoints/<init_from>.pt, with a fresh optimizer and this run's learning-rate schedule.
+    init_from: str | None = None
 
     def settings(self, profile: Profile, seed: int = 0) -> TrainSettings:
         steps = self.steps[profile.name]
         return TrainSettings(steps=steps, batch_size=profile.pick(smoke=16, cpu=64, gpu=128), lr=self.lr, seed=seed,
                              log_every=min(50, steps), ckpt_every=min(50, steps) * 5, grad_clip=10.0,
-                             amp=False, compile=True, lr_cooldown=self.lr_cooldown)
+                             amp=False, compile=True, lr_cooldown=self.lr_cooldown,
+                             lr_warmup=min(self.lr_warmup, steps // 10))
 
 
-# Chapter 3's MNIST flow. The cpu budget is what the committed checkpoint was trained with.
-FLOW_RUNS = {"flow_mnist": FlowRun(FlowConfig(), _steps(10, 24_000, 60_000))}
+# Chapter 3's MNIST flow. The cpu budgets are what the committed checkpoints were trained with: a first run,
+# then a second that continues from its weights (warm restart) at half the learning rate, warmed up over 500
+# steps and cooled down over its second half.
+FLOW_RUNS = {
+    "flow_mnist": FlowRun(FlowConfig(), _steps(10, 24_000, 60_000)),
+    "flow_mnist_continued": FlowRun(FlowConfig(), _steps(10, 16_000, 20_000), lr=5e-4, lr_cooldown=0.5,
+                                    lr_warmup=500, init_from="flow_mnist"),
+}
+BOOK_FLOW = "flow_mnist_continued"  # the run whose checkpoint chapter 3 shows and later chapters compare with
+
+
+def warm_start(model: nn.Module, path: str | Path) -> nn.Module:
+    """Copy the weights of the checkpoint at ``path`` into ``model``; the two configs must be equal."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: this run starts from its weights; train that run first "
+                                f"(the command is in checkpoints/README.md)")
+    source = load_model(path, type(model))
+    if source.config != model.config:
+        raise CheckpointError(f"{path} holds a model with config {source.config}, this run's is {model.config}")
+    model.load_state_dict(source.state_dict())
+    return model
 
 
 def train_flow(profile: Profile, name: str, ckpt_path: str | Path | None = None, seed: int = 0, device=None):
@@ -213,6 +241,8 @@ def train_flow(profile: Profile, name: str, ckpt_path: str | Path | None = None,
     run = FLOW_RUNS[name]
     seed_everything(seed)
     model = Flow(run.config)
+    if run.init_from is not None:
+        model = warm_start(model, CHECKPOINTS_DIR / f"{run.init_from}.pt")
     history = train(model, flow_loss, train_images(profile, run.dataset), run.settings(profile, seed),
                     ckpt_path=ckpt_path, device=device)
     return model, history

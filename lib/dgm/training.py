@@ -53,6 +53,9 @@ class TrainSettings:
         compile: on CUDA, run the model through ``torch.compile``; ignored on the CPU.
         lr_cooldown: the fraction of the steps, at the end, over which the learning rate falls linearly
             from ``lr`` to 0 (0: a constant learning rate); see :func:`learning_rate`.
+        lr_warmup: the number of steps, at the start, over which the learning rate rises linearly to
+            ``lr`` (0: none). A run that starts from trained weights with a fresh Adam optimizer needs
+            it: Adam's first updates have a size of about ``lr`` in every parameter, whatever the gradient.
     """
 
     steps: int
@@ -65,6 +68,7 @@ class TrainSettings:
     amp: bool = False
     compile: bool = False
     lr_cooldown: float = 0.0
+    lr_warmup: int = 0
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "ckpt_every"):
@@ -75,6 +79,8 @@ class TrainSettings:
             raise ValueError(f"ckpt_every ({self.ckpt_every}) must be a multiple of log_every ({self.log_every})")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if not isinstance(self.lr_warmup, int) or not 0 <= self.lr_warmup < self.steps:
+            raise ValueError(f"lr_warmup must be an integer in [0, steps) = [0, {self.steps}), got {self.lr_warmup!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
         if not 0 <= self.lr_cooldown <= 1:
@@ -82,17 +88,21 @@ class TrainSettings:
 
 
 def learning_rate(settings: TrainSettings, step: int) -> float:
-    """The learning rate of optimizer step ``step`` (counted from 0): ``lr``, then a linear cooldown.
+    """The learning rate of optimizer step ``step`` (counted from 0): a linear warmup, ``lr``, a linear cooldown.
 
-    With ``c = lr_cooldown * steps`` the rate is ``lr`` until step ``steps - c`` and then
-    ``lr * (steps - step) / c``, which reaches ``lr / c`` at the last step. Raising ``steps`` to resume
-    a run for longer gives the same schedule as a run that was given the longer budget from the
-    start, as long as the first run had not reached its cooldown.
+    With ``w = lr_warmup`` the rate is ``lr * (step + 1) / w`` for the first ``w`` steps. With
+    ``c = lr_cooldown * steps`` it is ``lr * (steps - step) / c`` from step ``steps - c`` on, which
+    reaches ``lr / c`` at the last step (where the two overlap, the smaller applies). In between it is
+    ``lr``. Raising ``steps`` to resume a run for longer gives the same schedule as a run that was given
+    the longer budget from the start, as long as the first run had not reached its cooldown.
     """
+    rate = settings.lr
+    if step < settings.lr_warmup:
+        rate = settings.lr * (step + 1) / settings.lr_warmup
     cooldown = settings.lr_cooldown * settings.steps
-    if cooldown == 0 or step < settings.steps - cooldown:
-        return settings.lr
-    return settings.lr * (settings.steps - step) / cooldown
+    if cooldown > 0 and step >= settings.steps - cooldown:
+        rate = min(rate, settings.lr * (settings.steps - step) / cooldown)
+    return rate
 
 
 def _num_examples(data: Data) -> int:
