@@ -13,6 +13,7 @@ import re
 import sys
 
 from dgm.paths import REPO_ROOT
+from dgm.recipes import BOOK_FLOW
 from dgm.results import read_result
 from dgm.units import bits_per_dim
 
@@ -22,7 +23,11 @@ START, END = "<!-- results:start (scripts/readme_results.py) -->", "<!-- results
 def _trained(m: dict) -> str:
     hardware = m["train_hardware"]
     where = re.sub(r"^CPU .*?, (\d+) cores,.*$", r"\1-core CPU", hardware) if hardware.startswith("CPU") else hardware
-    return f"{m['train_steps']:,} steps of {m['batch_size']}, {m['train_seconds'] / 60:.0f} min, {where}"
+    steps, seconds = f"{m['train_steps']:,}", m["train_seconds"]
+    if "warm_start" in m:  # two runs, the second started from the first's weights
+        first = m["warm_start"]
+        steps, seconds = f"{first['train_steps']:,} + {steps}", first["train_seconds"] + seconds
+    return f"{steps} steps of {m['batch_size']}, {seconds / 60:.0f} min, {where}"
 
 
 def _value(stat: dict) -> str:
@@ -36,7 +41,7 @@ def rows() -> list[tuple[str, str, str, str, str]]:
     vae_bpd = {"mean": vae["test_nll_bits_per_dim"], "sem": bits_per_dim(vae["test_nll_nats"]["sem"], 784)}
     out.append(("VAE, 32 latents, discretized Gaussian decoder (ch. 2)", _value(vae_bpd),
                 f"IWAE bound, k = {vae['k_for_nll']}", f"{vae['test_images']:,}", _trained(vae)))
-    flow = read_result("flow_mnist")["metrics"]
+    flow = read_result(BOOK_FLOW)["metrics"]
     out.append(("multi-scale flow (ch. 3)", _value(flow["test_bits_per_dim"]),
                 f"uniform dequantization bound, mean of {flow['dequantization_draws']} draws",
                 f"{flow['test_images']:,}", _trained(flow)))

@@ -22,16 +22,24 @@ def test_missing_result_names_the_file(tmp_path):
         read_result("nothing", folder=tmp_path)
 
 
-def test_training_facts_of_an_exported_checkpoint():
-    """The committed flow checkpoint's record gives the training facts its results file repeats."""
+@pytest.mark.parametrize("run", ["flow_mnist", "flow_mnist_continued"])
+def test_training_facts_of_an_exported_checkpoint(run):
+    """A committed flow checkpoint's record gives the training facts its results file repeats; a warm restart's
+    results also repeat those of the run it started from."""
     from dgm.checkpoint import load_checkpoint, load_model
     from dgm.paths import CHECKPOINTS_DIR
+    from dgm.recipes import FLOW_RUNS
 
-    path = CHECKPOINTS_DIR / "flow_mnist.pt"
+    path = CHECKPOINTS_DIR / f"{run}.pt"
     facts = training_facts(load_checkpoint(path), load_model(path))
-    metrics = read_result("flow_mnist")["metrics"]
+    metrics = read_result(run)["metrics"]
     assert facts == {k: metrics[k] for k in facts}
     assert facts["train_steps"] > 0 and facts["parameters"] > 0
+    first = FLOW_RUNS[run].init_from
+    if first is not None:
+        first_facts = read_result(first)["metrics"]
+        assert metrics["warm_start"] == {"run": first, **{k: first_facts[k] for k in
+                                                          ("train_steps", "batch_size", "train_seconds", "train_hardware")}}
 
 
 def test_committed_autoencoder_results():

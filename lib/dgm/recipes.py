@@ -217,7 +217,7 @@ class FlowRun:
 # steps and cooled down over its second half.
 FLOW_RUNS = {
     "flow_mnist": FlowRun(FlowConfig(), _steps(10, 24_000, 60_000)),
-    "flow_mnist_continued": FlowRun(FlowConfig(), _steps(10, 16_000, 20_000), lr=5e-4, lr_cooldown=0.5,
+    "flow_mnist_continued": FlowRun(FlowConfig(), _steps(10, 14_000, 20_000), lr=5e-4, lr_cooldown=0.5,
                                     lr_warmup=500, init_from="flow_mnist"),
 }
 BOOK_FLOW = "flow_mnist_continued"  # the run whose checkpoint chapter 3 shows and later chapters compare with
