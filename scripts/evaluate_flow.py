@@ -66,10 +66,7 @@ def main():
     }
     first = FLOW_RUNS[args.run].init_from
     if first is not None:  # a warm restart: the run whose weights it started from is part of its training
-        start = load_checkpoint(CHECKPOINTS_DIR / f"{first}.pt")
-        metrics["warm_start"] = {"run": first, "train_steps": start["settings"]["steps"],
-                                 "batch_size": start["settings"]["batch_size"],
-                                 "train_seconds": start["history"]["seconds"][-1], "train_hardware": start["hardware"]}
+        metrics["warm_start"] = {"run": first, **training_facts(load_checkpoint(CHECKPOINTS_DIR / f"{first}.pt"))}
     out = write_result(args.run, metrics, profile=record["profile"])
     print(f"{args.run}: {bpd.mean():.4f} ± {metrics['test_bits_per_dim']['sem']:.4f} bits/dim on {len(images)} test "
           f"images ({args.draws} dequantization draws, {seconds:.0f} s); importance-weighted over the {args.draws} draws: "

@@ -36,8 +36,8 @@ def main():
     settings = FLOW_RUNS[args.run].settings(profile, args.seed)
     path = export_model(model, CHECKPOINTS_DIR / f"{args.run}.pt", history=history, profile=profile.name,
                         settings={"steps": settings.steps, "batch_size": settings.batch_size, "lr": settings.lr,
-                                  "lr_cooldown": settings.lr_cooldown, "lr_warmup": settings.lr_warmup, "init_from": FLOW_RUNS[args.run].init_from,
-                                  "seed": args.seed}, hardware=hardware(), samples=samples)
+                                  "lr_cooldown": settings.lr_cooldown, "lr_warmup": settings.lr_warmup,
+                                  "init_from": FLOW_RUNS[args.run].init_from, "seed": args.seed}, hardware=hardware(), samples=samples)
     print(f"{args.run}: {settings.steps} steps in {history['seconds'][-1] / 60:.1f} min, final training loss "
           f"{history['loss'][-1]:.3f} bits/dim; wrote {path}")
 

@@ -47,15 +47,18 @@ def git_commit() -> str:
         return "unknown"
 
 
-def training_facts(record: dict[str, Any], model: torch.nn.Module) -> dict[str, Any]:
-    """How the model of an exported checkpoint ``record`` was trained, for the metrics of a result."""
-    return {
+def training_facts(record: dict[str, Any], model: torch.nn.Module | None = None) -> dict[str, Any]:
+    """How the model of an exported checkpoint ``record`` was trained, for the metrics of a result
+    (with its parameter count when ``model`` is given)."""
+    facts = {
         "train_steps": record["settings"]["steps"],
         "batch_size": record["settings"]["batch_size"],
         "train_seconds": record["history"]["seconds"][-1],
         "train_hardware": record["hardware"],
-        "parameters": sum(p.numel() for p in model.parameters()),
     }
+    if model is not None:
+        facts["parameters"] = sum(p.numel() for p in model.parameters())
+    return facts
 
 
 def write_result(name: str, metrics: dict[str, Any], profile: str, folder: Path | None = None) -> Path:
