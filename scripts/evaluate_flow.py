@@ -2,12 +2,13 @@
 
     python scripts/evaluate_flow.py --run flow_mnist_continued --test-images 10000 --draws 8
 
-For each of the first ``--test-images`` test images, ``--draws`` uniform dequantization draws u give
--log p((x + u) / 256) + D log 256 (eq. flow-dequant), converted to bits/dim (eq. flow-bpd). Each draw is an
-upper bound on -log2 P(x) / D of the discrete image; their mean is reported with its standard error over
-images. The same K = ``--draws`` densities also give the tighter importance-weighted bound of eq.
+For each of the first ``--test-images`` test images, ``--draws`` dequantization draws u give
+-log p((x + u) / 256) + log q(u | x) + D log 256, converted to bits/dim (eq. flow-bpd): uniform draws with
+log q = 0 (eq. flow-dequant), or draws from the flow's variational dequantizer (eq. flow-vardeq). Each draw is
+an upper bound on -log2 P(x) / D of the discrete image; their mean is reported with its standard error over
+images. The same K = ``--draws`` weights p / q also give the tighter importance-weighted bound of eq.
 flow-dequant-iw, reported beside it. Writes results/<run>.json; for a run that started from another run's
-weights (``FlowRun.init_from``), the training facts of that run too.
+weights (``FlowRun.init_from``), the training facts of that run too, and of the run that one started from.
 """
 
 from __future__ import annotations
@@ -19,18 +20,28 @@ import torch
 
 import dgm
 from dgm.checkpoint import load_checkpoint, load_model
-from dgm.flows import dequantize, discrete_bits_per_dim, importance_weighted_bits_per_dim
+from dgm.flows import discrete_bits_per_dim, importance_weighted_bits_per_dim
 from dgm.paths import CHECKPOINTS_DIR
 from dgm.recipes import DATASETS, FLOW_RUNS
 from dgm.results import training_facts, write_result
 
 
 @torch.no_grad()
-def test_log_densities(model, images: torch.Tensor, draws: int, batch: int, seed: int) -> torch.Tensor:
-    """log p((x + u_k) / 256) in nats for ``draws`` uniform dequantizations u_k of each image: [draws, N]."""
+def test_log_weights(model, images: torch.Tensor, draws: int, batch: int, seed: int) -> torch.Tensor:
+    """log p(y_k) - log q(u_k | x) in nats (Flow.log_weight) for ``draws`` dequantizations of each image: [draws, N]."""
     generator = torch.Generator().manual_seed(seed)
-    return torch.stack([torch.cat([model.log_prob(dequantize(images[i : i + batch], generator)).double()
+    return torch.stack([torch.cat([model.log_weight(images[i : i + batch], generator).double()
                                    for i in range(0, len(images), batch)]) for _ in range(draws)])
+
+
+def warm_start_facts(run: str) -> dict | None:
+    """The training facts of the run whose weights ``run`` started from, nesting that run's own start."""
+    first = FLOW_RUNS[run].init_from
+    if first is None:
+        return None
+    facts = {"run": first, **training_facts(load_checkpoint(CHECKPOINTS_DIR / f"{first}.pt"))}
+    earlier = warm_start_facts(first)
+    return facts if earlier is None else {**facts, "warm_start": earlier}
 
 
 def main():
@@ -49,10 +60,10 @@ def main():
     images, _ = DATASETS[FLOW_RUNS[args.run].dataset]("test")
     images = images[: args.test_images]
     t0 = time.perf_counter()
-    log_p = test_log_densities(model, images, args.draws, args.batch, args.seed)  # [K, N]
+    log_w = test_log_weights(model, images, args.draws, args.batch, args.seed)  # [K, N]
     seconds = time.perf_counter() - t0
-    bpd = discrete_bits_per_dim(log_p, model.num_dims).mean(0)  # eq. flow-dequant, averaged over the draws: [N]
-    iw = importance_weighted_bits_per_dim(log_p, model.num_dims)  # eq. flow-dequant-iw: [N]
+    bpd = discrete_bits_per_dim(log_w, model.num_dims).mean(0)  # eq. flow-dequant or flow-vardeq, mean of the draws: [N]
+    iw = importance_weighted_bits_per_dim(log_w, model.num_dims)  # eq. flow-dequant-iw: [N]
     metrics = {
         "test_images": len(images),
         "dequantization_draws": args.draws,
@@ -64,12 +75,12 @@ def main():
         **training_facts(record, model),
         "eval_seconds": seconds,
     }
-    first = FLOW_RUNS[args.run].init_from
-    if first is not None:  # a warm restart: the run whose weights it started from is part of its training
-        metrics["warm_start"] = {"run": first, **training_facts(load_checkpoint(CHECKPOINTS_DIR / f"{first}.pt"))}
+    start = warm_start_facts(args.run)
+    if start is not None:  # a warm restart: the runs whose weights it started from are part of its training
+        metrics["warm_start"] = start
     out = write_result(args.run, metrics, profile=record["profile"])
     print(f"{args.run}: {bpd.mean():.4f} ± {metrics['test_bits_per_dim']['sem']:.4f} bits/dim on {len(images)} test "
-          f"images ({args.draws} dequantization draws, {seconds:.0f} s); importance-weighted over the {args.draws} draws: "
+          f"images ({args.draws} {'uniform' if model.dequantizer is None else 'variational'} dequantization draws, {seconds:.0f} s); importance-weighted over the {args.draws} draws: "
           f"{iw.mean():.4f} ± {metrics['test_bits_per_dim_importance_weighted']['sem']:.4f}; wrote {out}")
 
 

@@ -13,7 +13,7 @@ import re
 import sys
 
 from dgm.paths import REPO_ROOT
-from dgm.recipes import BOOK_FLOW
+from dgm.recipes import BOOK_FLOW, FLOW_RUNS
 from dgm.results import read_result
 from dgm.units import bits_per_dim
 
@@ -24,9 +24,10 @@ def _trained(m: dict) -> str:
     hardware = m["train_hardware"]
     where = re.sub(r"^CPU .*?, (\d+) cores,.*$", r"\1-core CPU", hardware) if hardware.startswith("CPU") else hardware
     steps, seconds = f"{m['train_steps']:,}", m["train_seconds"]
-    if "warm_start" in m:  # two runs, the second started from the first's weights
-        first = m["warm_start"]
-        steps, seconds = f"{first['train_steps']:,} + {steps}", first["train_seconds"] + seconds
+    start = m
+    while "warm_start" in start:  # runs that each started from the previous one's weights
+        start = start["warm_start"]
+        steps, seconds = f"{start['train_steps']:,} + {steps}", start["train_seconds"] + seconds
     return f"{steps} steps of {m['batch_size']}, {seconds / 60:.0f} min, {where}"
 
 
@@ -41,14 +42,15 @@ def rows() -> list[tuple[str, str, str, str, str]]:
     vae_bpd = {"mean": vae["test_nll_bits_per_dim"], "sem": bits_per_dim(vae["test_nll_nats"]["sem"], 784)}
     out.append(("VAE, 32 latents, discretized Gaussian decoder (ch. 2)", _value(vae_bpd),
                 f"IWAE bound, k = {vae['k_for_nll']}", f"{vae['test_images']:,}", _trained(vae)))
-    flow = read_result(BOOK_FLOW)["metrics"]
-    out.append(("multi-scale flow (ch. 3)", _value(flow["test_bits_per_dim"]),
-                f"uniform dequantization bound, mean of {flow['dequantization_draws']} draws",
-                f"{flow['test_images']:,}", _trained(flow)))
-    iw = flow.get("test_bits_per_dim_importance_weighted")
-    if iw is not None:
-        out.append(("multi-scale flow (ch. 3)", _value(iw), f"importance-weighted over {iw['draws']} draws",
-                    f"{flow['test_images']:,}", _trained(flow)))
+    for name in dict.fromkeys(["flow_mnist_continued", BOOK_FLOW]):  # chapter 3's uniform flow, then the book's flow
+        flow = read_result(name)["metrics"]
+        dequantization = "uniform" if FLOW_RUNS[name].config.dequantizer is None else "variational"
+        model = f"multi-scale flow, {dequantization} dequantization (ch. 3)"
+        out.append((model, _value(flow["test_bits_per_dim"]), f"one-draw bound, mean of {flow['dequantization_draws']} "
+                    "draws", f"{flow['test_images']:,}", _trained(flow)))
+        iw = flow["test_bits_per_dim_importance_weighted"]
+        out.append((model, _value(iw), f"importance-weighted over {iw['draws']} draws", f"{flow['test_images']:,}",
+                    _trained(flow)))
     ddpm = read_result("ddpm_mnist")["metrics"]
     out.append(("DDPM, eps-prediction, L_simple (ch. 6)", _value(ddpm["bound_bits_per_dim"]),
                 f"variational bound, all {ddpm['T'] + 1} terms", f"{ddpm['test_images']:,}", _trained(ddpm)))

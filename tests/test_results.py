@@ -22,10 +22,10 @@ def test_missing_result_names_the_file(tmp_path):
         read_result("nothing", folder=tmp_path)
 
 
-@pytest.mark.parametrize("run", ["flow_mnist", "flow_mnist_continued"])
+@pytest.mark.parametrize("run", ["flow_mnist", "flow_mnist_continued", "flow_mnist_vardeq"])
 def test_training_facts_of_an_exported_checkpoint(run):
     """A committed flow checkpoint's record gives the training facts its results file repeats; a warm restart's
-    results also repeat those of the run it started from."""
+    results also repeat those of the run it started from (and of the run that one started from, nested)."""
     from dgm.checkpoint import load_checkpoint, load_model
     from dgm.paths import CHECKPOINTS_DIR
     from dgm.recipes import FLOW_RUNS
@@ -38,8 +38,10 @@ def test_training_facts_of_an_exported_checkpoint(run):
     first = FLOW_RUNS[run].init_from
     if first is not None:
         first_facts = read_result(first)["metrics"]
+        earlier = {"warm_start": first_facts["warm_start"]} if "warm_start" in first_facts else {}
         assert metrics["warm_start"] == {"run": first, **{k: first_facts[k] for k in
-                                                          ("train_steps", "batch_size", "train_seconds", "train_hardware")}}
+                                                          ("train_steps", "batch_size", "train_seconds", "train_hardware")},
+                                         **earlier}
 
 
 def test_committed_autoencoder_results():

@@ -7,6 +7,7 @@ log-variance (``logvar``), which keeps the variance positive without constraints
 - :func:`normal_kl`            KL(N(mean1, var1) || N(mean2, var2))        eq. (vae-kl-general)
 - :func:`standard_normal_kl`   KL(N(mean, var) || N(0, 1))                  eq. (vae-kl-standard)
 - :func:`gaussian_log_prob`    log N(x; mean, var)
+- :func:`standard_normal_log_prob`  log N(z; 0, I) of whole examples (summed over all but the first axis)
 - :func:`bernoulli_log_prob`   log Bernoulli(x; sigmoid(logits))            eq. (vae-bernoulli)
 - :func:`discretized_gaussian_log_prob`  log of the mass of a Gaussian on the bin of an 8-bit value
                                           eq. (vae-discretized); the DDPM's L_0 uses it too
@@ -62,6 +63,12 @@ def gaussian_log_prob(x, mean, logvar) -> torch.Tensor:
     x, mean = torch.as_tensor(x), torch.as_tensor(mean)
     _check_shapes(x=x, mean=mean, logvar=logvar)
     return -0.5 * (LOG_2PI + logvar + (x - mean) ** 2 * torch.exp(-logvar))
+
+
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) per example [B] of z [B, ...]: :func:`gaussian_log_prob` summed over all but the first axis
+    (the prior of the flows' latents, and of the variational dequantizer's noise)."""
+    return gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z)).flatten(1).sum(1)
 
 
 def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:

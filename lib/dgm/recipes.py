@@ -7,23 +7,25 @@ scratch" cells both call these functions, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from dgm.checkpoint import CheckpointError, load_model
+from dgm.checkpoint import CheckpointError, export_model, load_model
 from dgm.data import load_cifar10, load_fashion_mnist, load_mnist, to_symmetric
 from dgm.diffusion import l_simple, linear_schedule
 from dgm.ema import EMA
 from dgm.flows.model import Flow, FlowConfig, flow_loss
+from dgm.flows.variational_dequantization import DequantizerConfig
 from dgm.models.autoencoder import AutoencoderConfig, ConvAutoencoder, autoencoder_loss
 from dgm.models.unet import UNet, UNetConfig
 from dgm.models.vae import VAE, VAEConfig, vae_loss
 from dgm.paths import CHECKPOINTS_DIR
 from dgm.profiles import Profile
+from dgm.results import hardware
 from dgm.runtime import seed_everything
 from dgm.training import TrainSettings, train
 
@@ -219,20 +221,29 @@ FLOW_RUNS = {
     "flow_mnist": FlowRun(FlowConfig(), _steps(10, 24_000, 60_000)),
     "flow_mnist_continued": FlowRun(FlowConfig(), _steps(10, 14_000, 20_000), lr=5e-4, lr_cooldown=0.5,
                                     lr_warmup=500, init_from="flow_mnist"),
+    # A third run adds a variational dequantizer (eq. flow-vardeq) to the continued run's flow and trains both.
+    "flow_mnist_vardeq": FlowRun(FlowConfig(dequantizer=DequantizerConfig()), _steps(10, 6_000, 20_000), lr=5e-4,
+                                 lr_cooldown=0.5, lr_warmup=500, init_from="flow_mnist_continued"),
 }
-BOOK_FLOW = "flow_mnist_continued"  # the run whose checkpoint chapter 3 shows and later chapters compare with
+BOOK_FLOW = "flow_mnist_vardeq"  # the run whose checkpoint chapter 3 shows and later chapters compare with
 
 
-def warm_start(model: nn.Module, path: str | Path) -> nn.Module:
-    """Copy the weights of the checkpoint at ``path`` into ``model``; the two configs must be equal."""
+def warm_start(model: Flow, path: str | Path) -> Flow:
+    """Copy the weights of the flow checkpointed at ``path`` into ``model``.
+
+    The two configs must be equal, except that ``model`` may add a variational dequantizer to a source
+    that dequantizes uniformly. The new dequantizer keeps its initialisation, which is uniform dequantization
+    exactly (dgm.flows.variational_dequantization), so the run starts from the source's bound.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: this run starts from its weights; train that run first "
                                 f"(the command is in checkpoints/README.md)")
     source = load_model(path, type(model))
-    if source.config != model.config:
+    adds_dequantizer = source.config.dequantizer is None and dataclasses.replace(model.config, dequantizer=None) == source.config
+    if source.config != model.config and not adds_dequantizer:
         raise CheckpointError(f"{path} holds a model with config {source.config}, this run's is {model.config}")
-    model.load_state_dict(source.state_dict())
+    model.load_state_dict(source.state_dict(), strict=not adds_dequantizer)  # the source has no dequantizer.* keys
     return model
 
 
@@ -248,3 +259,22 @@ def train_flow(profile: Profile, name: str, ckpt_path: str | Path | None = None,
     history = train(model, flow_loss, train_images(profile, run.dataset), run.settings(profile, seed),
                     ckpt_path=ckpt_path, device=device)
     return model, history
+
+
+FLOW_SAMPLE_TEMPERATURES = (0.0, 0.5, 0.7, 0.85, 1.0)
+
+
+def export_flow(model: Flow, history: dict, profile: Profile, name: str, seed: int = 0,
+                folder: str | Path | None = None) -> Path:
+    """Write ``<folder>/<name>.pt`` (default: checkpoints/) for the flow run ``name`` trained by :func:`train_flow`:
+    its weights, training history, settings and hardware, and 64 samples at each of
+    :data:`FLOW_SAMPLE_TEMPERATURES` (the same latent noise for all)."""
+    model = model.cpu().eval()
+    generator = lambda: torch.Generator().manual_seed(seed)  # noqa: E731
+    samples = {str(t): model.sample(64, t, generator=generator()) for t in FLOW_SAMPLE_TEMPERATURES}
+    s = FLOW_RUNS[name].settings(profile, seed)
+    settings = {"steps": s.steps, "batch_size": s.batch_size, "lr": s.lr, "lr_cooldown": s.lr_cooldown,
+                "lr_warmup": s.lr_warmup, "init_from": FLOW_RUNS[name].init_from, "seed": seed}
+    folder = Path(folder) if folder is not None else CHECKPOINTS_DIR
+    return export_model(model, folder / f"{name}.pt", history=history, profile=profile.name, settings=settings,
+                        hardware=hardware(), samples=samples)

@@ -9,9 +9,9 @@ so a density p on [0, 1)^D gives a bound on the log-probability of the discrete 
 
     log P(x) >= E[ log (1/K) sum_k p((x + u_k) / 256) ] - D log 256                            (eq. flow-dequant-iw)
 
-which grows with K towards log P(x) (Burda et al. 2016). Variational
-dequantization (Ho et al. 2019, Flow++) learns the distribution of u and tightens the bound; the book keeps u
-uniform. The logit transform of RealNVP maps [0, 1) to the real line,
+which grows with K towards log P(x) (Burda et al. 2016). Variational dequantization (Ho et al. 2019, Flow++)
+learns the distribution of u instead, which tightens the single-draw bound: dgm.flows.variational_dequantization.
+The logit transform of RealNVP maps [0, 1) to the real line,
 
     h = logit(alpha + (1 - 2 alpha) y),   log |dh/dy| = log(1 - 2 alpha) - log p - log(1 - p),  p = alpha + (1 - 2 alpha) y
 
@@ -57,7 +57,8 @@ def logit_inverse(h: torch.Tensor, alpha: float = 0.05) -> torch.Tensor:
 
 def importance_weighted_bits_per_dim(log_densities: torch.Tensor, num_dims: int) -> torch.Tensor:
     """Bits/dim of 8-bit images by eq. (flow-dequant-iw): log p(y_k) [K, B] in nats of K dequantizations
-    y_k = (x + u_k) / 256 of each image -> [B]. With K = 1 it is :func:`discrete_bits_per_dim`."""
+    y_k = (x + u_k) / 256 of each image -> [B]. With K = 1 it is :func:`discrete_bits_per_dim`. For u_k drawn
+    from a variational dequantizer q, pass the log-weights log p(y_k) - log q(u_k | x)."""
     if log_densities.dim() != 2:
         raise ValueError(f"log_densities must be [K, B] (draws, images), got shape {list(log_densities.shape)}")
     k = log_densities.shape[0]

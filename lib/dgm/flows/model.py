@@ -1,6 +1,6 @@
 """A multi-scale flow for 28x28 images (RealNVP's architecture with Glow's layers), chapter 3.
 
-    x (8-bit) -> dequantize -> logit                                  [C, 28, 28]
+    x (8-bit) -> dequantize (uniform, or variational) -> logit       [C, 28, 28]
     scale 0: K0 x [ActNorm, checkerboard coupling]                    [C, 28, 28]
     squeeze                                                           [4C, 14, 14]
     scale 1: K1 x [ActNorm, 1x1 conv, channel coupling]
@@ -9,6 +9,8 @@
     scale 2: K2 x [ActNorm, 1x1 conv, channel coupling] -> z_2 ~ N(0, I)
 
 log p(y) = log N(z_1) + log N(z_2) + the sum of every layer's log |det J| (eq. flow-composition).
+The bound on the discrete image is log p(y) - log q(u | x) - D log 256 with y = (x + u) / 256: eq. flow-dequant
+for uniform u (log q = 0), eq. flow-vardeq for a learned dequantizer q(u | x) (``FlowConfig.dequantizer``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dgm.distributions import gaussian_log_prob
+from dgm.distributions import standard_normal_log_prob
 from dgm.flows.actnorm import ActNorm
 from dgm.flows.coupling import AffineCoupling
 from dgm.flows.dequantization import check_uint8_images, dequantize, discrete_bits_per_dim, logit_inverse, logit_transform
 from dgm.flows.invconv import InvertibleConv1x1
 from dgm.flows.squeeze import squeeze, unsqueeze
+from dgm.flows.variational_dequantization import DequantizerConfig, VariationalDequantizer
 
 
 @dataclass(frozen=True)
@@ -36,19 +39,19 @@ class FlowConfig:
     hidden: tuple[int, ...] = (32, 48, 64)  # channels of the coupling networks at scales 0, 1, 2
     blocks: int = 2  # residual blocks per coupling network
     alpha: float = 0.05  # of the logit transform
+    dequantizer: DequantizerConfig | None = None  # None: uniform dequantization
 
     def __post_init__(self):
+        if isinstance(self.dequantizer, dict):  # as stored in a checkpoint (dataclasses.asdict)
+            object.__setattr__(self, "dequantizer", DequantizerConfig(**self.dequantizer))
+        if self.dequantizer is not None and not isinstance(self.dequantizer, DequantizerConfig):
+            raise ValueError(f"dequantizer must be a DequantizerConfig or None, got {self.dequantizer!r}")
         if len(self.steps) != 3 or len(self.hidden) != 3 or min(self.steps) < 1 or min(self.hidden) < 1:
             raise ValueError(f"steps and hidden must hold 3 positive integers, got {self.steps} and {self.hidden}")
         if self.image_size % 4:
             raise ValueError(f"image_size must be divisible by 4 (two squeezes), got {self.image_size}")
         if not 0 < self.alpha < 0.5:
             raise ValueError(f"alpha must lie in (0, 0.5), got {self.alpha}")
-
-
-def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per example: [B] (the book's one Gaussian log-density, summed over dimensions)."""
-    return gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z)).flatten(1).sum(1)
 
 
 class Flow(nn.Module):
@@ -71,6 +74,7 @@ class Flow(nn.Module):
         for i in range(k2):
             self.scale2.extend([ActNorm(8 * c), InvertibleConv1x1(8 * c, seed=100 + i),
                                 AffineCoupling(8 * c, "channel", i % 2, h2, config.blocks)])
+        self.dequantizer = None if config.dequantizer is None else VariationalDequantizer(config.dequantizer, c)
 
     @property
     def num_dims(self) -> int:
@@ -117,10 +121,26 @@ class Flow(nn.Module):
         zs, logdet = self(h)
         return sum(standard_normal_log_prob(z) for z in zs) + logdet + ld_logit
 
-    def nll_bits_per_dim(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Bits/dim [B] of 8-bit images x (one uniform dequantization draw; eq. flow-dequant and eq. flow-bpd)."""
+    def sample_dequantization(self, x: torch.Tensor, generator: torch.Generator | None = None
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """y = (x + u) / 256 [B, C, H, W] for 8-bit images x, and log q(u | x) [B]: u ~ U[0, 1)^D with log q = 0
+        (uniform dequantization), or u ~ q(u | x) from the flow's variational dequantizer."""
         check_uint8_images(x)
-        return discrete_bits_per_dim(self.log_prob(dequantize(x, generator)), self.num_dims)
+        if self.dequantizer is None:
+            return dequantize(x, generator), torch.zeros(len(x), device=x.device)
+        u, log_q = self.dequantizer(x, generator)
+        return (x.float() + u) / 256, log_q
+
+    def log_weight(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """log p(y) - log q(u | x) in nats [B] for one dequantization draw y = (x + u) / 256 of 8-bit images x:
+        the bound on log P(x) + D log 256 of eq. flow-dequant (log q = 0) or eq. flow-vardeq, and the log of the
+        importance weight p / q that eq. flow-dequant-iw averages."""
+        y, log_q = self.sample_dequantization(x, generator)
+        return self.log_prob(y) - log_q
+
+    def nll_bits_per_dim(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Bits/dim [B] of 8-bit images x from one dequantization draw (:meth:`log_weight`, eq. flow-bpd)."""
+        return discrete_bits_per_dim(self.log_weight(x, generator), self.num_dims)
 
     def encode(self, y: torch.Tensor) -> list[torch.Tensor]:
         """The latents [z_1, z_2] of images y in [0, 1)^D."""
