@@ -6,7 +6,7 @@
 For every page listed in the table of contents (plus the search page) it fails when:
 - the page logs a console error or throws;
 - the page asks for anything not served by the book itself (every request leaving 127.0.0.1 is
-  blocked and reported);
+  blocked and reported), or for a file of the book that is not there (a response of 400 or more);
 - a page with math shows raw TeX ($$, \\begin{...}), has no MathJax-rendered equation, or has an
   equation MathJax could not parse ("Math input error");
 - a page with saved widgets shows no rendered widget, or its sliders do not switch the frames they are
@@ -161,6 +161,8 @@ def main() -> int:
             errors: list[str] = []
             page.on("console", lambda msg, errors=errors: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
             page.on("pageerror", lambda exc, errors=errors: errors.append(f"page error: {exc}"))
+            page.on("response", lambda r, errors=errors: errors.append(f"HTTP {r.status} for {r.url}")
+                    if r.status >= 400 else None)
             outside.clear()
             problems = check_page(page, f"{base}/{name}.html")
             problems += errors + [f"request leaving the machine: {u}" for u in outside]
